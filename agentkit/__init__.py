@@ -1,0 +1,87 @@
+"""agentkit: LLM agents in Jupyter notebooks, across vendors, through one API relay.
+
+Import cost matters in notebooks, so this module imports almost nothing: names are resolved on
+first use (PEP 562 `__getattr__`), and no vendor SDK (openai, anthropic, google.genai) is imported
+until a model of its dialect is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from agentkit.dialects import DIALECTS
+from agentkit.errors import (
+    AgentkitError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    InsufficientBalanceError,
+    MaxTurnsExceeded,
+    ModelNotFoundError,
+    OutputValidationError,
+    QuotaExceededError,
+    RateLimitError,
+    RelayConnectionError,
+    RelayError,
+    RelayTimeoutError,
+    ToolArgumentsError,
+    UpstreamError,
+)
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {
+    "Relay": "agentkit.relay",
+    "Image": "agentkit.messages",
+    "Message": "agentkit.messages",
+    "Usage": "agentkit.messages",
+}
+_SUBMODULES = frozenset({"emulator", "errors", "messages", "relay", "dialects"})
+
+if TYPE_CHECKING:
+    from agentkit import emulator
+    from agentkit.messages import Image, Message, Usage
+    from agentkit.relay import Relay
+
+__all__ = [
+    "DIALECTS",
+    "AgentkitError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "Image",
+    "InsufficientBalanceError",
+    "MaxTurnsExceeded",
+    "Message",
+    "ModelNotFoundError",
+    "OutputValidationError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "Relay",
+    "RelayConnectionError",
+    "RelayError",
+    "RelayTimeoutError",
+    "ToolArgumentsError",
+    "UpstreamError",
+    "Usage",
+    "__version__",
+    "emulator",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"agentkit.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'agentkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

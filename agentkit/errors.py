@@ -1,0 +1,432 @@
+"""agentkit's error types, and the mapping from the three vendor SDKs' exceptions to them.
+
+Why one mapping: the same relay failure (say, an empty balance) surfaces as `openai.APIStatusError`,
+`anthropic.PaymentRequiredError` or `google.genai.errors.ClientError` depending on the door a model
+went through. Users should catch one agentkit class whatever the dialect, so every SDK exception
+passes through :func:`from_sdk_error` on its way out.
+
+The hierarchy::
+
+    AgentkitError
+    ├── ConfigurationError           a developer mistake found at construction time (also a ValueError)
+    ├── RelayError                   the relay answered with an error, or could not be reached
+    │   ├── BadRequestError          400: the relay's message, verbatim
+    │   ├── AuthenticationError      401/403, and Gemini's 400 API_KEY_INVALID: check the key
+    │   ├── InsufficientBalanceError 402: top up; never retried
+    │   │   └── QuotaExceededError   429 insufficient_quota: a quota, not a rate; never retried
+    │   ├── ModelNotFoundError       404: the model name, with close matches when known
+    │   ├── RateLimitError           429: retried with backoff, `retry_after` when the relay said
+    │   ├── UpstreamError            5xx (and error events inside a 200 stream): retried, then raised
+    │   └── RelayConnectionError     refused, reset or dropped connections (no HTTP status)
+    │       └── RelayTimeoutError    the relay did not answer within `timeout`
+    ├── ToolArgumentsError           a model's tool arguments failed the tool's schema
+    ├── OutputValidationError        structured output failed its schema after every re-ask
+    └── MaxTurnsExceeded             the run hit `max_turns` model requests
+
+Every relay error carries `.status`, `.message` (the relay's own words), `.dialect`, `.model` and
+`.code`, and never a secret: messages pass through :func:`redact` and the SDK exception (whose
+request object holds the key in its headers) is kept off the traceback chain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "AgentkitError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "InsufficientBalanceError",
+    "MaxTurnsExceeded",
+    "ModelNotFoundError",
+    "OutputValidationError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RelayConnectionError",
+    "RelayError",
+    "RelayTimeoutError",
+    "ToolArgumentsError",
+    "UpstreamError",
+    "from_sdk_error",
+    "redact",
+]
+
+
+class AgentkitError(Exception):
+    """Base class of every error agentkit raises on purpose."""
+
+
+class ConfigurationError(AgentkitError, ValueError):
+    """A developer mistake caught early: a bad URL, an unknown dialect, a missing key."""
+
+
+class RelayError(AgentkitError):
+    """The relay answered with an error status, or could not be reached.
+
+    Attributes:
+        status: The HTTP status (None for connection failures; 200 for an error event inside a stream).
+        message: The relay's own message, verbatim except for redacted secrets.
+        dialect: The dialect (door) the request went through, if known.
+        model: The model the request was for, if known.
+        code: The relay's machine-readable code or type (`model_not_found`, `RESOURCE_EXHAUSTED`, ...).
+        retry_after: Seconds the relay asked us to wait (from `Retry-After`), if it said.
+    """
+
+    #: Whether retrying the same request later can succeed.
+    retryable: bool = False
+    #: What a user should do about it; the last sentence of the message.
+    advice: str = "Check the request and the relay's documentation."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        dialect: str | None = None,
+        model: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        advice: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.dialect = dialect
+        self.model = model
+        self.code = code
+        self.retry_after = retry_after
+        if advice is not None:
+            self.advice = advice
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        what = "The relay"
+        if self.status is not None:
+            what += f" answered HTTP {self.status}"
+            if self.code:
+                what += f" ({self.code})"
+        else:
+            what += " could not be reached"
+        if self.model:
+            what += f" for model {self.model!r}"
+        if self.dialect:
+            what += f" on the `{self.dialect}` door"
+        message = self.message.strip()
+        if message and not message.endswith((".", "!", "?")):
+            message += "."
+        return f"{what}: {message} {self.advice}".replace("  ", " ")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructor: make the error picklable (multiprocessing, nbclient) anyway.
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[RelayError], message: str, state: dict[str, Any]) -> RelayError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    error.args = (error._compose(),)
+    return error
+
+
+class BadRequestError(RelayError):
+    """HTTP 400: the relay rejected a parameter; its message is shown verbatim."""
+
+    advice = "Fix the parameter the message names; some relays accept a narrower range than the vendor."
+
+
+class AuthenticationError(RelayError):
+    """HTTP 401/403 (and Gemini's 400 API_KEY_INVALID): the key is missing, wrong or expired."""
+
+    advice = (
+        "Check your relay API key (AGENTKIT_API_KEY or `api_key=`) and that it may use this model."
+    )
+
+
+class InsufficientBalanceError(RelayError):
+    """HTTP 402: the account behind the key has no balance left. Never retried."""
+
+    advice = "Top up your relay balance, then run again; retrying will not help."
+
+
+class QuotaExceededError(InsufficientBalanceError):
+    """HTTP 429 with `insufficient_quota`: a spent quota, which waiting does not fix."""
+
+    advice = "Your quota is used up: top up or raise the plan's quota; retrying will not help."
+
+
+class ModelNotFoundError(RelayError):
+    """HTTP 404: the relay does not serve this model (often a typo)."""
+
+    advice = "Check the model name; `relay.models()` lists what this relay serves."
+
+    def __init__(self, message: str, *, suggestions: Iterable[str] = (), **kwargs: Any) -> None:
+        self.suggestions = list(suggestions)
+        if self.suggestions:
+            kwargs.setdefault(
+                "advice",
+                "Did you mean "
+                + ", ".join(repr(s) for s in self.suggestions)
+                + "? `relay.models()` lists what this relay serves.",
+            )
+        super().__init__(message, **kwargs)
+
+
+class RateLimitError(RelayError):
+    """HTTP 429: too many requests or tokens per minute. Retried with backoff before it is raised."""
+
+    retryable = True
+    advice = "Wait and retry, lower the concurrency, or ask the relay for a higher rate limit."
+
+
+class UpstreamError(RelayError):
+    """HTTP 5xx, or an error event inside a stream: the relay or the vendor behind it failed."""
+
+    retryable = True
+    advice = "The relay or its upstream failed; retry later, or configure `backup_urls`."
+
+
+class RelayConnectionError(RelayError):
+    """The relay could not be reached, or dropped the connection (no HTTP status)."""
+
+    retryable = True
+    advice = "Check the relay URL and your network; `backup_urls=` adds a fallback host."
+
+
+class RelayTimeoutError(RelayConnectionError):
+    """The relay did not answer within the configured `timeout`."""
+
+    advice = "Raise `timeout=` on the Relay, or stream the answer so long replies do not time out."
+
+
+class ToolArgumentsError(AgentkitError, ValueError):
+    """A model's arguments for a tool failed its schema. The message is written for the model to act on."""
+
+    def __init__(self, message: str, *, tool: str | None = None, errors: list[str] | None = None) -> None:
+        self.tool = tool
+        self.errors = errors or []
+        super().__init__(message)
+
+
+class OutputValidationError(AgentkitError, ValueError):
+    """Structured output did not match its schema, even after re-asking. `.raw` holds the model's text."""
+
+    def __init__(self, message: str, *, raw: str = "", errors: list[str] | None = None) -> None:
+        self.raw = raw
+        self.errors = errors or []
+        super().__init__(message)
+
+
+class MaxTurnsExceeded(AgentkitError):
+    """The run made `max_turns` model requests without a final answer. The history stays valid."""
+
+    def __init__(self, message: str, *, max_turns: int | None = None) -> None:
+        self.max_turns = max_turns
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------------------------------
+# Secrets
+
+
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{3})[A-Za-z0-9_\-*]{8,}|\b(AIza)[0-9A-Za-z_\-]{20,}")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Remove every given secret, and anything shaped like an API key, from `text`.
+
+    Relays sometimes echo the key they rejected ("Incorrect API key provided: sk-..."); the error
+    must still be safe to print, log and save in a notebook.
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return _KEYLIKE.sub(lambda m: (m.group(1) or m.group(2)) + "...[redacted]", text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Mapping SDK exceptions
+
+
+_BY_STATUS: dict[int, type[RelayError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientBalanceError,
+    403: AuthenticationError,
+    404: ModelNotFoundError,
+    408: RelayTimeoutError,
+    429: RateLimitError,
+}
+
+# Error `type`s that arrive without an HTTP status: Anthropic's mid-stream `event: error`
+# (the SDK reports status 200), OpenAI's in-stream `{"error": ...}` chunk.
+_BY_TYPE: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "invalid_api_key": 401,
+    "permission_error": 403,
+    "billing_error": 402,
+    "insufficient_balance": 402,
+    "not_found_error": 404,
+    "model_not_found": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "api_error": 500,
+    "server_error": 500,
+    "overloaded_error": 529,
+    "timeout_error": 504,
+}
+
+_AUTH_MARKERS = ("API_KEY_INVALID", "UNAUTHENTICATED", "PERMISSION_DENIED", "invalid_api_key")
+
+
+def error_from_status(
+    status: int | None,
+    body: Any,
+    *,
+    dialect: str | None = None,
+    model: str | None = None,
+    secrets: Iterable[str | None] = (),
+    retry_after: float | None = None,
+) -> RelayError:
+    """Build the agentkit error for an HTTP status and the relay's error body (any vendor's shape)."""
+    message, code, kind = _parse_body(body)
+    effective = status
+    if (status is None or status == 200) and (kind or code):
+        effective = _BY_TYPE.get(kind or "", _BY_TYPE.get(code or "", 500))
+    cls: type[RelayError]
+    if effective is None:
+        cls = RelayConnectionError
+    elif effective == 429 and "insufficient_quota" in (code, kind):
+        cls = QuotaExceededError
+    elif effective == 400 and any(m in f"{code} {kind} {json.dumps(body, default=str)}" for m in _AUTH_MARKERS):
+        cls = AuthenticationError
+    elif effective >= 500:
+        cls = UpstreamError
+    else:
+        cls = _BY_STATUS.get(effective, BadRequestError)
+    text = redact(message or f"HTTP {status}", secrets)
+    return cls(
+        text,
+        status=status,
+        dialect=dialect,
+        model=model,
+        code=code or kind,
+        retry_after=retry_after if cls is RateLimitError or retry_after else None,
+    )
+
+
+def _parse_body(body: Any) -> tuple[str, str | None, str | None]:
+    """Return (message, code, type) from an OpenAI, Anthropic or Gemini error body, or raw text."""
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return body.strip()[:2000], None, None
+    if not isinstance(body, dict):
+        return ("" if body is None else str(body)), None, None
+    inner = body.get("error", body)
+    if isinstance(inner, str):  # {"error": "text"} from some relays
+        return inner, None, None
+    if not isinstance(inner, dict):
+        return json.dumps(body, default=str)[:2000], None, None
+    message = inner.get("message") or body.get("message") or ""
+    code = inner.get("code")
+    kind = inner.get("type") or inner.get("status")
+    if isinstance(code, int):  # Gemini: code is the HTTP status, status the enum name
+        code = None
+    if code is None and isinstance(inner.get("status"), str):
+        code = inner["status"]
+        kind = inner.get("type")
+    for detail in inner.get("details") or ():  # Gemini ErrorInfo: the reason says API_KEY_INVALID
+        if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
+            code = detail["reason"]
+    return str(message), (str(code) if code else None), (str(kind) if kind else None)
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return float(ms) / 1000
+        value = headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def from_sdk_error(
+    exc: BaseException,
+    *,
+    dialect: str | None = None,
+    model: str | None = None,
+    secrets: Iterable[str | None] = (),
+) -> AgentkitError | None:
+    """Translate an openai/anthropic/google-genai/httpx2 exception into an agentkit error.
+
+    Returns None for exceptions that are not relay failures (programming errors stay themselves).
+    The vendor SDKs are looked up in `sys.modules` rather than imported: an exception from an SDK
+    can only exist once that SDK was imported, and `import agentkit` must stay light.
+    """
+    if isinstance(exc, AgentkitError):
+        return exc
+    secrets = list(secrets)
+    where: dict[str, Any] = {"dialect": dialect, "model": model, "secrets": secrets}
+
+    openai = sys.modules.get("openai")
+    anthropic = sys.modules.get("anthropic")
+    genai_errors = sys.modules.get("google.genai.errors")
+    httpx2 = sys.modules.get("httpx2")
+    httpx = sys.modules.get("httpx")
+
+    for sdk in (openai, anthropic):
+        if sdk is None:
+            continue
+        if isinstance(exc, sdk.APITimeoutError):
+            return RelayTimeoutError(_exc_text(exc, secrets), dialect=dialect, model=model)
+        if isinstance(exc, sdk.APIConnectionError):
+            return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
+        if isinstance(exc, sdk.APIStatusError):
+            response = getattr(exc, "response", None)
+            return error_from_status(exc.status_code, exc.body, retry_after=_retry_after(response), **where)
+        if isinstance(exc, sdk.APIError):  # an error chunk inside a 200 stream
+            body = exc.body if exc.body is not None else {"error": {"message": exc.message}}
+            return error_from_status(200, body, **where)
+
+    if genai_errors is not None:
+        if isinstance(exc, genai_errors.APIError):
+            body = exc.details if exc.details else {"error": {"message": exc.message, "status": exc.status}}
+            response = getattr(exc, "response", None)
+            return error_from_status(exc.code, body, retry_after=_retry_after(response), **where)
+        unknown = getattr(genai_errors, "UnknownApiResponseError", None)
+        if unknown is not None and isinstance(exc, unknown):
+            return UpstreamError(
+                "The stream could not be parsed: " + _exc_text(exc, secrets),
+                status=200,
+                dialect=dialect,
+                model=model,
+                code="malformed_stream",
+            )
+
+    for http in (httpx2, httpx):
+        if http is None:
+            continue
+        if isinstance(exc, http.TimeoutException):
+            return RelayTimeoutError(_exc_text(exc, secrets), dialect=dialect, model=model)
+        if isinstance(exc, (http.TransportError, http.StreamError)):
+            return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
+    return None
+
+
+def _exc_text(exc: BaseException, secrets: Iterable[str | None]) -> str:
+    text = str(exc) or type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text, secrets)

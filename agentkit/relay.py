@@ -1,0 +1,483 @@
+"""`ak.Relay`: one host and one key in front of many vendors' models.
+
+A relay exposes up to three *doors*: OpenAI-compatible (`{root}/v1`), Anthropic-compatible
+(`{root}/anthropic`) and Gemini-compatible (`{root}`, api_version v1beta). Users paste whatever URL
+their relay's docs show (a root, or any door URL); this module derives every door from it without
+doubling `/v1`, routes a model name to a dialect, and builds (once) the official SDK client for
+each door, configured for relays: Anthropic also gets `x-api-key`, google-genai gets v1beta,
+retries and a timeout (its defaults have neither), and backup hosts are tried on connection
+errors and 5xx through one httpx2 transport shared by all SDKs.
+
+No vendor SDK is imported here at module level: a client is built the first time a model of its
+dialect is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import fnmatch
+import json
+import os
+import threading
+import urllib.parse
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
+from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["Relay", "derive_doors"]
+
+_DEFAULT_TIMEOUT = 120.0
+_DEFAULT_RETRIES = 2
+#: Documented by relays: 100 concurrent requests per key.
+DEFAULT_MAX_CONCURRENCY = 100
+
+
+class _Secret:
+    """Holds the API key so that no repr, vars() dump or widget state can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value
+
+    def get(self) -> str | None:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'[redacted]'" if self._value else "None"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _check_url(url: str, what: str) -> str:
+    url = url.strip()
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigurationError(
+            f"The {what} {url!r} is not an http(s) URL. "
+            "Pass the relay's root (`https://relay.example`) or one of its door URLs (`https://relay.example/v1`)."
+        )
+    if parsed.query or parsed.fragment:
+        raise ConfigurationError(f"The {what} {url!r} has a query or fragment; pass the URL without `?...`/`#...`.")
+    return url.rstrip("/")
+
+
+def _strip(path: str, suffix: str) -> str | None:
+    return path[: -len(suffix)] if path.lower().endswith(suffix) else None
+
+
+def derive_doors(url: str) -> tuple[str, dict[str, str]]:
+    """Split a pasted relay URL into its root and the door URLs it implies.
+
+    Returns `(root, doors)` where `doors` maps "openai"/"anthropic"/"gemini" to the base URL each
+    SDK takes: OpenAI `{root}/v1` (or the prefixed door as pasted, e.g. `{root}/openai`), Anthropic
+    `{root}/anthropic` (the SDK appends `/v1/messages`), Gemini `{root}` (the SDK appends
+    `/v1beta/models/...`).
+
+    >>> derive_doors("https://r.example/anthropic/v1")[1]["anthropic"]
+    'https://r.example/anthropic'
+    >>> derive_doors("https://r.example/v1")[1]["openai"]
+    'https://r.example/v1'
+    """
+    url = _check_url(url, "relay URL")
+    pasted_openai: str | None = None
+    for suffix in ("/chat/completions", "/responses", "/models", "/messages"):
+        if (cut := _strip(url, suffix)) is not None and cut.rstrip("/").lower().endswith(("/v1", "/openai")):
+            url = cut.rstrip("/")
+            break
+    if (root := _strip(url, "/anthropic/v1")) is not None or (root := _strip(url, "/anthropic")) is not None:
+        pass
+    elif (root := _strip(url, "/openai/v1")) is not None or (root := _strip(url, "/openai")) is not None:
+        pasted_openai = url
+    elif (root := _strip(url, "/v1beta")) is not None:
+        pass
+    elif (root := _strip(url, "/v1")) is not None:
+        pasted_openai = url
+    else:
+        root = url
+    doors = {
+        "openai": pasted_openai or f"{root}/v1",
+        "anthropic": f"{root}/anthropic",
+        "gemini": root,
+    }
+    return root, doors
+
+
+def _door_url(door: str, url: str) -> str:
+    """Normalise a per-door override so the SDK's own path suffix is not doubled."""
+    url = _check_url(url, f"`{door}_url`")
+    if door == "openai":
+        for suffix in ("/chat/completions", "/responses"):
+            url = _strip(url, suffix) or url
+    elif door == "anthropic":
+        url = _strip(url, "/v1/messages") or _strip(url, "/v1") or url
+    elif door == "gemini":
+        url = _strip(url, "/v1beta") or _strip(url, "/v1") or url
+    return url.rstrip("/")
+
+
+class Relay:
+    """An API relay: one host (plus backups) and one key, reaching models through up to three doors.
+
+    Args:
+        base_url: The relay's root URL or any of its door URLs (`.../v1`, `.../openai`, `.../anthropic`).
+        api_key: The relay key, sent as each SDK expects it (Bearer, `x-api-key`, `x-goog-api-key`).
+            Optional: some relays list models without auth.
+        openai_url: Override the OpenAI-compatible door (the base URL the OpenAI SDK takes).
+        anthropic_url: Override the Anthropic-compatible door (the Anthropic SDK appends `/v1/messages`).
+        gemini_url: Override the Gemini-compatible door (google-genai appends `/v1beta/models/...`).
+        dialects: The dialects this relay serves. A model routed to a dialect the relay lacks goes
+            through the OpenAI door instead (e.g. R5 relays serve Claude in the OpenAI format).
+            Default: all four.
+        routes: Extra routing rules, `{glob: dialect}` tried before the defaults, e.g.
+            `{"deepseek-*": "anthropic"}`.
+        backup_urls: Backup hosts (roots or door URLs, in order), tried on connection errors and 5xx.
+        timeout: Seconds to wait for a response (each SDK gets it in its own unit).
+        max_retries: Retries after the first attempt, for 408/429/5xx and connection errors.
+        max_concurrency: Requests in flight at once through this relay (relays document ~100 per key).
+        headers: Extra headers sent on every request (e.g. a tenant id).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        openai_url: str | None = None,
+        anthropic_url: str | None = None,
+        gemini_url: str | None = None,
+        dialects: Iterable[Dialect] | None = None,
+        routes: Mapping[str, Dialect] | None = None,
+        backup_urls: Iterable[str] = (),
+        timeout: float = _DEFAULT_TIMEOUT,
+        max_retries: int = _DEFAULT_RETRIES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(backup_urls, str):
+            backup_urls = [backup_urls]
+        self.root, self.doors = derive_doors(base_url)
+        for door, override in (("openai", openai_url), ("anthropic", anthropic_url), ("gemini", gemini_url)):
+            if override:
+                self.doors[door] = _door_url(door, override)
+        self.dialects: tuple[Dialect, ...] = self._check_dialects(dialects)
+        self.routes: dict[str, Dialect] = {}
+        for pattern, dialect in (routes or {}).items():
+            self.routes[pattern] = self._check_dialect(dialect, f"the route for {pattern!r}")
+        self.backup_roots: tuple[str, ...] = tuple(derive_doors(u)[0] for u in backup_urls)
+        if timeout is None or timeout <= 0:
+            raise ConfigurationError(f"`timeout` must be a positive number of seconds; got {timeout!r}.")
+        if max_retries < 0:
+            raise ConfigurationError(f"`max_retries` must be 0 or more; got {max_retries!r}.")
+        if max_concurrency < 1:
+            raise ConfigurationError(f"`max_concurrency` must be at least 1; got {max_concurrency!r}.")
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.max_concurrency = int(max_concurrency)
+        self.headers = dict(headers or {})
+        self._key = _Secret(api_key or None)
+        self._lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._models_cache: list[str] | None = None
+
+    # ------------------------------------------------------------------ construction helpers
+
+    @staticmethod
+    def _check_dialect(dialect: str, where: str) -> Dialect:
+        if dialect not in DIALECTS:
+            raise ConfigurationError(
+                f"Unknown dialect {dialect!r} in {where}; use one of {', '.join(map(repr, DIALECTS))}."
+            )
+        return dialect
+
+    def _check_dialects(self, dialects: Iterable[Dialect] | None) -> tuple[Dialect, ...]:
+        if dialects is None:
+            return DIALECTS
+        if isinstance(dialects, str):
+            dialects = [dialects]
+        chosen = tuple(self._check_dialect(d, "`dialects=`") for d in dialects)
+        if not chosen:
+            raise ConfigurationError("`dialects=` is empty; a relay has at least the OpenAI door (`'openai'`).")
+        if "openai" not in chosen:
+            chosen = ("openai", *chosen)
+        return chosen
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Relay:
+        """Build a relay from environment variables.
+
+        `AGENTKIT_BASE_URL` / `AGENTKIT_API_KEY` first; then the vendors' own variables that relay
+        docs tell users to set: `OPENAI_BASE_URL` / `OPENAI_API_KEY`, `ANTHROPIC_BASE_URL` /
+        `ANTHROPIC_API_KEY`, `GOOGLE_GEMINI_BASE_URL` / `GEMINI_API_KEY` / `GOOGLE_API_KEY`. When
+        several vendor URLs are set, each becomes that door's override.
+        """
+        env = os.environ if environ is None else environ
+        base = env.get("AGENTKIT_BASE_URL")
+        key = env.get("AGENTKIT_API_KEY")
+        vendor_urls = {
+            "openai_url": env.get("OPENAI_BASE_URL"),
+            "anthropic_url": env.get("ANTHROPIC_BASE_URL"),
+            "gemini_url": env.get("GOOGLE_GEMINI_BASE_URL"),
+        }
+        key = key or env.get("OPENAI_API_KEY") or env.get("ANTHROPIC_API_KEY")
+        key = key or env.get("GEMINI_API_KEY") or env.get("GOOGLE_API_KEY")
+        if not base:
+            base = next((u for u in vendor_urls.values() if u), None)
+        if not base:
+            raise ConfigurationError(
+                "No relay URL in the environment: set `AGENTKIT_BASE_URL` (and `AGENTKIT_API_KEY`), "
+                "or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, or pass the URL to `ak.Relay(...)`."
+            )
+        for name, url in vendor_urls.items():
+            if url and name not in options:
+                options[name] = url
+        return cls(base, key, **options)
+
+    # ------------------------------------------------------------------ public surface
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values to redact from anything shown to users (the key)."""
+        value = self._key.get()
+        return (value,) if value else ()
+
+    def __repr__(self) -> str:
+        extra = f", backup_urls={list(self.backup_roots)!r}" if self.backup_roots else ""
+        key = "set" if self._key else "none"
+        return f"Relay({self.root!r}, dialects={list(self.dialects)!r}{extra}, api_key={key})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(
+            "An `ak.Relay` holds an API key and live clients, so it is not picklable; "
+            "pass the URL and rebuild it with `ak.Relay(...)` or `ak.Relay.from_env()` in the other process."
+        )
+
+    def route(self, model: str) -> tuple[Dialect, str]:
+        """Return `(dialect, model_name)` for a model name.
+
+        `dialect:model` forces a dialect (`anthropic:deepseek-r1`, `responses:gpt-4o`); then the
+        relay's `routes`; then `claude*` -> anthropic, `gemini*` -> gemini, anything else (including
+        `provider/model` ids) -> openai. A default route to a door this relay lacks falls back to
+        the OpenAI door; a forced dialect is always honoured.
+        """
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(f"A model name must be a non-empty string; got {model!r}.")
+        model = model.strip()
+        prefix, sep, rest = model.partition(":")
+        if sep and prefix.lower() in DIALECTS and rest:
+            return prefix.lower(), rest  # type: ignore[return-value]
+        dialect: Dialect = "openai"
+        for pattern, routed in self.routes.items():
+            if fnmatch.fnmatchcase(model.lower(), pattern.lower()):
+                dialect = routed
+                break
+        else:
+            bare = model.lower().removeprefix("models/")
+            if "/" not in bare:
+                if bare.startswith("claude"):
+                    dialect = "anthropic"
+                elif bare.startswith("gemini"):
+                    dialect = "gemini"
+        if dialect not in self.dialects:
+            dialect = "openai"
+        return dialect, model
+
+    def door_url(self, dialect: Dialect) -> str:
+        """The base URL the dialect's SDK client is given."""
+        return self.doors[DOOR_OF[self._check_dialect(dialect, "`door_url()`")]]
+
+    def models(self, *, refresh: bool = False) -> list[str]:
+        """List the model ids the relay serves (`GET {openai door}/models`; works without a key).
+
+        The list is cached; `refresh=True` asks again.
+        """
+        if self._models_cache is not None and not refresh:
+            return list(self._models_cache)
+        headers = {"accept": "application/json", **self.headers}
+        if key := self._key.get():
+            headers["authorization"] = f"Bearer {key}"
+        url = self.doors["openai"] + "/models"
+        try:
+            with self._http_client() as http:
+                response = http.get(url, headers=headers)
+        except Exception as exc:
+            mapped = from_sdk_error(exc, dialect="openai", secrets=self.secrets)
+            if mapped is None:
+                raise
+            raise mapped from None
+        if response.status_code >= 400:
+            raise error_from_status(response.status_code, response.text, dialect="openai", secrets=self.secrets)
+        try:
+            payload = response.json()
+            ids = [str(item["id"]) for item in payload.get("data", payload if isinstance(payload, list) else [])]
+        except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
+            raise error_from_status(
+                502,
+                f"`GET {url}` did not return an OpenAI-style model list: {response.text[:200]!r}",
+                dialect="openai",
+                secrets=self.secrets,
+            ) from None
+        self._models_cache = ids
+        return list(ids)
+
+    def close_models(self, model: str, *, n: int = 3) -> list[str]:
+        """Model ids this relay serves that look like `model` (for "did you mean" hints); [] if unknown."""
+        try:
+            served = self.models()
+        except Exception:
+            return []
+        return difflib.get_close_matches(model, served, n=n, cutoff=0.6)
+
+    # ------------------------------------------------------------------ SDK clients
+
+    def client(self, dialect: Dialect) -> Any:
+        """The synchronous official SDK client for a dialect's door (built once, then reused)."""
+        door = DOOR_OF[self._check_dialect(dialect, "`client()`")]
+        with self._lock:
+            if door not in self._clients:
+                self._clients[door] = self._build(door, asynchronous=False)
+            return self._clients[door]
+
+    def async_client(self, dialect: Dialect) -> Any:
+        """The async SDK client for a dialect's door, one per event loop.
+
+        Why per loop: httpx2 connection pools belong to the loop they were opened on, and the sync
+        bridge (`agent(...)` outside a notebook) may run each call on a fresh loop.
+        """
+        door = DOOR_OF[self._check_dialect(dialect, "`async_client()`")]
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            clients = self._async_clients.setdefault(loop, {})
+            if door not in clients:
+                clients[door] = self._build(door, asynchronous=True)
+            client = clients[door]
+        return client.aio if door == "gemini" else client
+
+    def semaphore(self) -> asyncio.Semaphore:
+        """The running loop's limiter of in-flight requests through this relay (`max_concurrency`)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if loop not in self._semaphores:
+                self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
+            return self._semaphores[loop]
+
+    def map_error(self, exc: BaseException, *, dialect: str | None = None, model: str | None = None) -> BaseException:
+        """The agentkit error for an SDK exception raised through this relay (or `exc` itself)."""
+        mapped = from_sdk_error(exc, dialect=dialect, model=model, secrets=self.secrets)
+        if mapped is None:
+            return exc
+        from agentkit.errors import ModelNotFoundError
+
+        if isinstance(mapped, ModelNotFoundError) and model and not mapped.suggestions:
+            suggestions = [m for m in self.close_models(model) if m != model]
+            if suggestions:
+                mapped = ModelNotFoundError(
+                    mapped.message,
+                    suggestions=suggestions,
+                    status=mapped.status,
+                    dialect=mapped.dialect,
+                    model=mapped.model,
+                    code=mapped.code,
+                )
+        return mapped
+
+    def _http_client(self, *, asynchronous: bool = False) -> Any:
+        """An httpx2 client with this relay's timeout and, if configured, backup-host failover."""
+        import httpx2
+
+        timeout = httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
+        if asynchronous:
+            transport: Any = None
+            if self.backup_roots:
+                from agentkit._transport import AsyncFailoverTransport
+
+                transport = AsyncFailoverTransport(self.root, self.backup_roots)
+            return httpx2.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
+        sync_transport: Any = None
+        if self.backup_roots:
+            from agentkit._transport import FailoverTransport
+
+            sync_transport = FailoverTransport(self.root, self.backup_roots)
+        return httpx2.Client(timeout=timeout, transport=sync_transport, follow_redirects=True)
+
+    def _build(self, door: str, *, asynchronous: bool) -> Any:
+        builder: Callable[..., Any] = {
+            "openai": self._build_openai,
+            "anthropic": self._build_anthropic,
+            "gemini": self._build_gemini,
+        }[door]
+        return builder(asynchronous=asynchronous)
+
+    def _placeholder_key(self) -> str:
+        # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
+        return self._key.get() or "no-key"
+
+    def _build_openai(self, *, asynchronous: bool) -> Any:
+        import openai
+
+        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+        return cls(
+            base_url=self.doors["openai"],
+            api_key=self._placeholder_key(),
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.headers or None,
+            http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
+        )
+
+    def _build_anthropic(self, *, asynchronous: bool) -> Any:
+        import anthropic
+
+        key = self._placeholder_key()
+        cls = anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
+        # The SDK sends `Authorization: Bearer`; relays of the Anthropic style want `x-api-key`.
+        # Send both so either kind accepts the request.
+        return cls(
+            base_url=self.doors["anthropic"],
+            api_key=key,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers={"x-api-key": key, **self.headers},
+            http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
+        )
+
+    def _build_gemini(self, *, asynchronous: bool) -> Any:
+        from google import genai
+        from google.genai import types
+
+        options: dict[str, Any] = {
+            "base_url": self.doors["gemini"],
+            "api_version": "v1beta",  # google-genai now defaults to v1; relays serve v1beta
+            "timeout": int(self.timeout * 1000),  # milliseconds in google-genai
+            # google-genai has no retries by default; match the other SDKs' policy.
+            "retry_options": types.HttpRetryOptions(
+                attempts=self.max_retries + 1,
+                initial_delay=0.5,
+                max_delay=8.0,
+                http_status_codes=[408, 429, 500, 502, 503, 504],
+            ),
+        }
+        if self.headers:
+            options["headers"] = dict(self.headers)
+        if self.backup_roots:
+            key = "httpx_async_client" if asynchronous else "httpx_client"
+            options[key] = self._http_client(asynchronous=asynchronous)
+        return genai.Client(api_key=self._placeholder_key(), http_options=types.HttpOptions(**options))

@@ -33,24 +33,36 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
-    "Relay": "agentkit.relay",
+    "Agent": "agentkit.agent",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
+    "Relay": "agentkit.relay",
+    "Reply": "agentkit.reply",
+    "Tool": "agentkit.tools",
+    "ToolCall": "agentkit.reply",
     "Usage": "agentkit.messages",
+    "from_dialect": "agentkit.history",
+    "to_dialect": "agentkit.history",
+    "tool": "agentkit.tools",
 }
-_SUBMODULES = frozenset({"emulator", "errors", "messages", "relay", "dialects"})
+_SUBMODULES = frozenset({"dialects", "emulator", "errors", "events", "messages", "relay", "tools"})
 
 if TYPE_CHECKING:
-    from agentkit import emulator
+    from agentkit import emulator, events
+    from agentkit.agent import Agent
+    from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
     from agentkit.relay import Relay
+    from agentkit.reply import Reply, ToolCall
+    from agentkit.tools import Tool, tool
 
 __all__ = [
-    "DIALECTS",
+    "Agent",
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "DIALECTS",
     "Image",
     "InsufficientBalanceError",
     "MaxTurnsExceeded",
@@ -63,11 +75,18 @@ __all__ = [
     "RelayConnectionError",
     "RelayError",
     "RelayTimeoutError",
+    "Reply",
+    "Tool",
     "ToolArgumentsError",
+    "ToolCall",
     "UpstreamError",
     "Usage",
     "__version__",
     "emulator",
+    "events",
+    "from_dialect",
+    "to_dialect",
+    "tool",
 ]
 
 

@@ -207,9 +207,8 @@ class Relay:
     def _check_dialects(self, dialects: Iterable[Dialect] | None) -> tuple[Dialect, ...]:
         if dialects is None:
             return DIALECTS
-        if isinstance(dialects, str):
-            dialects = [dialects]
-        chosen = tuple(self._check_dialect(d, "`dialects=`") for d in dialects)
+        names: Iterable[str] = [dialects] if isinstance(dialects, str) else dialects
+        chosen = tuple(self._check_dialect(d, "`dialects=`") for d in names)
         if not chosen:
             raise ConfigurationError("`dialects=` is empty; a relay has at least the OpenAI door (`'openai'`).")
         if "openai" not in chosen:

@@ -24,6 +24,7 @@ __all__ = [
     "RequestError",
     "ToolCall",
     "ToolChoice",
+    "ToolChoiceMode",
     "ToolResult",
     "ToolSpec",
     "Usage",
@@ -31,17 +32,19 @@ __all__ = [
 
 
 class RequestError(ValueError):
-    """A request body the emulator cannot make sense of; each door renders it as its native 400 error.
+    """A request the emulator cannot serve; each door renders it as its native error (400 unless said).
 
     Attributes:
         message: A full sentence for the client, in the style of the real vendor's messages.
         param: The offending parameter path (OpenAI reports it as `param`), if known.
+        status: The HTTP status to answer with (404 for an unknown previous response, say).
     """
 
-    def __init__(self, message: str, *, param: str | None = None) -> None:
+    def __init__(self, message: str, *, param: str | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
+        self.status = status
 
 
 @dataclass
@@ -123,6 +126,8 @@ class ChatRequest:
     include_thoughts: bool = False
     stream: bool = False
     max_tokens: int | None = None
+    #: Door-specific settings that only the renderer needs (OpenAI `stream_options`, Responses echo fields).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def last_user_text(self) -> str:
         """The text of the latest user message (not a tool result); "" when there is none."""

@@ -1,0 +1,663 @@
+"""The Anthropic Messages dialect: `client.messages.create` through the official `anthropic` SDK.
+
+Wire facts this module is built around (see SDK_FACTS.md):
+
+- `messages.create` has no `temperature` / `top_p` / `top_k` parameters: they go in `extra_body`.
+  `max_tokens` is required (default 4096 here). Above 21 333 tokens the SDK refuses a
+  non-streaming call unless it is given an explicit `timeout`, so `create` passes the client's own.
+- Thinking (`thinking` / `redacted_thinking` blocks) must go back unchanged and in order on later
+  turns; the neutral `ReasoningPart` keeps the signature (or the redacted data) for exactly that,
+  and blocks from any other dialect are never sent as signed thinking.
+- Tool results are one user turn of `tool_result` blocks that must come first in that turn; their
+  content is a string, or a list of text and image blocks. Tool-use ids must match
+  `^[a-zA-Z0-9_-]+$`, so ids from other dialects are rewritten the same way for a call and its result.
+- A mid-stream `event: error` raises `APIStatusError` with status 200; it is not caught here (the
+  agent maps SDK errors with `Relay.map_error`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, assert_never
+
+from agentkit.dialects.base import FinishReason, ModelRequest, Turn
+from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
+from agentkit.messages import (
+    Image,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from agentkit.tools import Tool
+
+__all__ = [
+    "NAME",
+    "create",
+    "decode",
+    "decode_history",
+    "encode",
+    "encode_history",
+    "stream",
+    "tool_schema",
+]
+
+NAME = "anthropic"
+
+#: `max_tokens` when the caller gives none (the API has no default of its own).
+DEFAULT_MAX_TOKENS = 4096
+#: Above this, the SDK wants streaming or an explicit timeout (`_base_client.py:864-877`).
+_NONSTREAMING_MAX_TOKENS = 21_333
+#: Thinking budgets for the neutral effort names (`budget_tokens` must be >= 1024).
+_EFFORT_BUDGET = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16_384}
+_MIN_BUDGET = 1024
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+_TOOL_ID = re.compile(r"[a-zA-Z0-9_-]+")
+_STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "refusal",
+    "pause_turn": "other",
+}
+_RAW_ARGUMENTS = "raw_arguments"
+"""Key under which arguments that were not a JSON object travel (Anthropic's `input` must be one)."""
+
+
+# ----------------------------------------------------------------------------------- schema
+
+
+def tool_schema(tool: Tool) -> dict[str, Any]:
+    """The `tools` entry for Anthropic: `{"name", "description", "input_schema"}` (built by the tool)."""
+    return tool.to_schema(NAME)
+
+
+# ---------------------------------------------------------------------------------- history
+
+
+def encode_history(history: Sequence[Message]) -> dict[str, Any]:
+    """Neutral messages -> `{"system"?: str, "messages": [...]}`.
+
+    System messages (wherever they are) join into the top-level `system` string, the only place
+    Anthropic takes them. Tool messages become user turns of `tool_result` blocks, and consecutive
+    turns of one role merge, because a tool-result turn must directly follow its tool-use turn and
+    may carry the next user text too.
+    """
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+    for message in history:
+        if message.role == "system":
+            system.append(_system_text(message))
+            continue
+        if message.role == "assistant":
+            role, blocks = "assistant", _assistant_blocks(message)
+        else:
+            role, blocks = "user", _user_blocks(message)
+        if not blocks:
+            continue
+        if messages and messages[-1]["role"] == role:
+            messages[-1]["content"].extend(blocks)
+        else:
+            messages.append({"role": role, "content": blocks})
+    for turn in messages:
+        if turn["role"] == "user":  # the API wants tool_result blocks before anything else in the turn
+            turn["content"].sort(key=lambda block: block["type"] != "tool_result")
+    fragment: dict[str, Any] = {}
+    if any(system):
+        fragment["system"] = "\n\n".join(text for text in system if text)
+    fragment["messages"] = messages
+    return fragment
+
+
+def _system_text(message: Message) -> str:
+    texts: list[str] = []
+    for part in message.parts:
+        if not isinstance(part, TextPart):
+            raise ValueError(
+                f"A system message can only hold text for Anthropic, but it holds {part!r}. "
+                "Move images and tool content into a user message."
+            )
+        texts.append(part.text)
+    return "".join(texts)
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:  # the API rejects empty text blocks
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ReasoningPart):
+            # Only Anthropic's own signed thinking can go back; other reasoning is dropped, never
+            # sent as an (invalid) signed block nor passed off as something the model said.
+            if part.dialect != NAME:
+                continue
+            if part.redacted is not None:
+                blocks.append({"type": "redacted_thinking", "data": part.redacted})
+            elif part.signature:
+                blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
+        elif isinstance(part, ToolCallPart):
+            blocks.append(
+                {"type": "tool_use", "id": _wire_id(part.id), "name": part.name, "input": _input_object(part)}
+            )
+        elif isinstance(part, ImagePart):
+            raise ValueError(
+                f"Anthropic assistant messages cannot carry images, but one holds {part.image!r}. "
+                "Put the image in a user message instead."
+            )
+        elif isinstance(part, ToolResultPart):
+            raise ValueError(
+                f"The tool result for call {part.call_id!r} sits in an assistant message; "
+                "put tool results in a `tool` message after the assistant's tool calls."
+            )
+        else:
+            assert_never(part)
+    return blocks
+
+
+def _user_blocks(message: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            blocks.append(_image_block(part.image))
+        elif isinstance(part, ToolResultPart):
+            blocks.append(_tool_result_block(part))
+        elif isinstance(part, ReasoningPart):
+            raise ValueError(
+                f"A {message.role} message holds reasoning ({part.text[:40]!r}); reasoning belongs to "
+                "assistant messages only."
+            )
+        elif isinstance(part, ToolCallPart):
+            raise ValueError(
+                f"A {message.role} message holds the tool call {part.name!r}; tool calls belong to "
+                "assistant messages only."
+            )
+        else:
+            assert_never(part)
+    return blocks
+
+
+def _wire_id(call_id: str) -> str:
+    """A tool-use id Anthropic accepts; the same input always gives the same id (call and result agree)."""
+    if _TOOL_ID.fullmatch(call_id):
+        return call_id
+    digest = hashlib.sha1(call_id.encode()).hexdigest()[:8]
+    cleaned = re.sub(r"[^a-zA-Z0-9_-]", "_", call_id)[:48]
+    return f"{cleaned}_{digest}" if cleaned else f"toolu_{digest}"
+
+
+def _input_object(call: ToolCallPart) -> dict[str, Any]:
+    """`tool_use.input` must be an object: raw (unparsable) arguments travel under `raw_arguments`."""
+    if isinstance(call.arguments, dict):
+        return call.arguments
+    try:
+        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {_RAW_ARGUMENTS: call.arguments}
+
+
+def _image_block(image: Image) -> dict[str, Any]:
+    if image.url is not None and not image.url.startswith("data:"):
+        return {"type": "image", "source": {"type": "url", "url": image.url}}
+    mime_type, data = _image_base64(image)
+    if mime_type not in _IMAGE_TYPES:
+        raise ValueError(
+            f"Anthropic takes JPEG, PNG, GIF and WebP images, but this image is {mime_type!r} ({image!r}). "
+            "Convert it to PNG first (e.g. with Pillow)."
+        )
+    return {"type": "image", "source": {"type": "base64", "media_type": mime_type, "data": data}}
+
+
+def _image_base64(image: Image) -> tuple[str, str]:
+    """(media type, base64) of a byte image, or of a `data:` URL given as the image's URL."""
+    if image.url is None:
+        return image.mime_type, image.base64
+    header, _, data = image.url.partition(",")
+    return header.removeprefix("data:").split(";")[0] or image.mime_type, data
+
+
+def _tool_result_block(part: ToolResultPart) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": _wire_id(part.call_id)}
+    if any(isinstance(item, ImagePart) for item in part.content):
+        content: list[dict[str, Any]] = []
+        for item in part.content:
+            if isinstance(item, ImagePart):
+                content.append(_image_block(item.image))
+            elif item.text:
+                content.append({"type": "text", "text": item.text})
+        block["content"] = content
+    elif part.text:
+        block["content"] = part.text
+    if part.is_error:
+        block["is_error"] = True
+    return block
+
+
+def decode_history(data: Any) -> list[Message]:
+    """Anthropic messages (a list, or a request fragment with `messages` and `system`) -> neutral.
+
+    Accepts plain dicts and the SDK's pydantic objects (e.g. `response.content` passed back). A user
+    turn holding `tool_result` blocks becomes a `tool` message (plus a user message for any text).
+    """
+    data = _plain(data)
+    system: Any = None
+    if isinstance(data, dict) and "messages" in data:
+        system, items = data.get("system"), data["messages"]
+    elif isinstance(data, dict) and "role" in data:
+        items = [data]
+    elif isinstance(data, list | tuple):
+        items = list(data)
+    else:
+        raise ValueError(
+            f"Expected Anthropic messages (a list, or a dict with `messages`), got {type(data).__name__}: "
+            f"{str(data)[:80]!r}."
+        )
+    history: list[Message] = []
+    if system:
+        history.append(Message.system(_system_from_wire(system)))
+    names: dict[str, str] = {}
+    for raw in items:
+        item = _plain(raw)
+        if not isinstance(item, dict):
+            raise ValueError(f"Each Anthropic message must be an object with `role`; got {item!r}.")
+        role = item.get("role")
+        content = item.get("content")
+        blocks = (
+            [{"type": "text", "text": content}]
+            if isinstance(content, str)
+            else [_plain(b) for b in content or ()]
+        )
+        if role == "system":
+            history.append(Message.system(_system_from_wire(content)))
+        elif role == "assistant":
+            parts = [part for block in blocks if (part := _decode_block(block)) is not None]
+            names.update((p.id, p.name) for p in parts if isinstance(p, ToolCallPart))
+            history.append(Message("assistant", parts, dialect=NAME))
+        elif role == "user":
+            history.extend(_decode_user_turn(blocks, names))
+        else:
+            raise ValueError(f"Unknown Anthropic message role {role!r}; expected 'user' or 'assistant'.")
+    return history
+
+
+def _plain(value: Any) -> Any:
+    """SDK pydantic objects -> plain dicts; everything else unchanged."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def _system_from_wire(system: Any) -> str:
+    if isinstance(system, str):
+        return system
+    texts = [block.get("text", "") for block in map(_plain, system) if isinstance(block, dict)]
+    return "\n\n".join(texts)
+
+
+def _decode_user_turn(blocks: list[dict[str, Any]], names: dict[str, str]) -> list[Message]:
+    """One user turn -> `tool` messages for runs of tool_result blocks, `user` messages for the rest."""
+    messages: list[Message] = []
+    role: Role
+    for block in blocks:
+        if block.get("type") == "tool_result":
+            call_id = str(block.get("tool_use_id", ""))
+            part: Part = ToolResultPart(
+                call_id=call_id,
+                name=names.get(call_id, ""),
+                content=_decode_result_content(block.get("content")),
+                is_error=bool(block.get("is_error", False)),
+            )
+            role = "tool"
+        else:
+            decoded = _decode_block(block)
+            if decoded is None:
+                continue
+            part, role = decoded, "user"
+        if messages and messages[-1].role == role:
+            messages[-1].parts.append(part)
+        else:
+            messages.append(Message(role, [part]))
+    return messages
+
+
+def _decode_block(block: dict[str, Any]) -> Part | None:
+    kind = block.get("type")
+    if kind == "text":
+        text = block.get("text", "")
+        return TextPart(text) if text else None
+    if kind == "thinking":
+        return ReasoningPart(block.get("thinking", ""), signature=block.get("signature"), dialect=NAME)
+    if kind == "redacted_thinking":
+        return ReasoningPart("", redacted=block.get("data", ""), dialect=NAME)
+    if kind == "tool_use":
+        return ToolCallPart(
+            id=str(block.get("id", "")),
+            name=block.get("name", ""),
+            arguments=_arguments(block.get("input")),
+            dialect=NAME,
+        )
+    if kind == "image":
+        return ImagePart(_decode_image(block.get("source") or {}))
+    raise ValueError(
+        f"Anthropic content block type {kind!r} is not supported by agentkit's neutral history "
+        "(text, image, thinking, redacted_thinking, tool_use and tool_result are)."
+    )
+
+
+def _decode_result_content(content: Any) -> tuple[TextPart | ImagePart, ...]:
+    if content is None:
+        return ()
+    if isinstance(content, str):
+        return (TextPart(content),) if content else ()
+    items: list[TextPart | ImagePart] = []
+    for block in map(_plain, content):
+        kind = block.get("type")
+        if kind == "text":
+            items.append(TextPart(block.get("text", "")))
+        elif kind == "image":
+            items.append(ImagePart(_decode_image(block.get("source") or {})))
+        else:
+            raise ValueError(
+                f"A tool_result holds a {kind!r} block; agentkit keeps only text and images in tool results."
+            )
+    return tuple(items)
+
+
+def _decode_image(source: dict[str, Any]) -> Image:
+    kind = source.get("type")
+    if kind == "url":
+        return Image(url=source["url"])
+    if kind == "base64":
+        try:
+            data = base64.b64decode(source.get("data", ""), validate=False)
+        except binascii.Error as exc:
+            raise ValueError(f"An Anthropic image block has invalid base64 data: {exc}.") from None
+        return Image(data=data, mime_type=source.get("media_type", "image/png"))
+    raise ValueError(f"Anthropic image source type {kind!r} is not supported; use 'base64' or 'url'.")
+
+
+def _arguments(value: Any) -> dict[str, Any] | str:
+    """Tool input -> a dict when it is (or parses to) a JSON object, else the raw text; never raises."""
+    if isinstance(value, dict):
+        return dict(value)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value) if value.strip() else {}
+        except ValueError:
+            return value
+        return parsed if isinstance(parsed, dict) else value
+    return json.dumps(value)
+
+
+# ----------------------------------------------------------------------------------- encode
+
+
+def encode(request: ModelRequest) -> dict[str, Any]:
+    """The keyword arguments of `client.messages.create` for a neutral request.
+
+    Neutral options: `temperature` / `top_p` / `top_k` (sent in `extra_body`, which is the only way
+    this SDK takes them), `max_tokens` (default 4096, raised to fit a thinking budget), `stop`,
+    `reasoning` (True, an effort name, a budget in tokens, or a raw `thinking` dict),
+    `parallel_tool_calls=False`. Other keys go through unchanged: as keyword arguments when
+    `messages.create` has them (`metadata`, `service_tier`, `output_config`, `timeout`, ...), else
+    into `extra_body`, so the relay still receives them.
+    """
+    fragment = encode_history(request.history)
+    options = dict(request.options)
+    kwargs: dict[str, Any] = {"model": request.model, "messages": fragment["messages"]}
+    if "system" in fragment:
+        kwargs["system"] = fragment["system"]
+    extra_body: dict[str, Any] = dict(options.pop("extra_body", None) or {})
+    for key in ("temperature", "top_p", "top_k"):
+        value = options.pop(key, None)
+        if value is not None:
+            extra_body[key] = value
+
+    max_tokens = options.pop("max_tokens", None)
+    thinking = _thinking(options.pop("reasoning", None))
+    if thinking is not None:
+        budget = thinking.get("budget_tokens")
+        if isinstance(budget, int):
+            if max_tokens is None:
+                max_tokens = budget + DEFAULT_MAX_TOKENS
+            elif max_tokens <= budget:
+                raise ValueError(
+                    f"`max_tokens={max_tokens!r}` must be larger than the thinking budget ({budget}) for "
+                    "Anthropic; raise `max_tokens` or lower `reasoning`."
+                )
+        kwargs["thinking"] = thinking
+    kwargs["max_tokens"] = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
+
+    stop = options.pop("stop", None)
+    if stop:
+        kwargs["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    if request.tools:
+        kwargs["tools"] = [tool_schema(tool) for tool in request.tools]
+    tool_choice = _tool_choice(request, parallel=options.pop("parallel_tool_calls", None))
+    if tool_choice is not None:
+        kwargs["tool_choice"] = tool_choice
+    if request.output is not None:
+        output_config = dict(options.pop("output_config", None) or {})
+        output_config["format"] = {"type": "json_schema", "schema": request.output.schema}
+        kwargs["output_config"] = output_config
+
+    accepted = _create_parameters()
+    for key, value in options.items():
+        if key in accepted:
+            kwargs[key] = value
+        else:
+            extra_body[key] = value
+    if extra_body:
+        kwargs["extra_body"] = extra_body
+    return kwargs
+
+
+def _thinking(reasoning: Any) -> dict[str, Any] | None:
+    if reasoning is None or reasoning is False:
+        return None
+    if isinstance(reasoning, dict):
+        return dict(reasoning)
+    if reasoning is True:
+        budget = _EFFORT_BUDGET["medium"]
+    elif isinstance(reasoning, str) and reasoning in _EFFORT_BUDGET:
+        budget = _EFFORT_BUDGET[reasoning]
+    elif isinstance(reasoning, int):
+        budget = reasoning
+        if budget < _MIN_BUDGET:
+            raise ValueError(
+                f"`reasoning={reasoning!r}` is below Anthropic's minimum thinking budget of {_MIN_BUDGET} "
+                "tokens; pass at least 1024, an effort ('low', 'medium', 'high') or True."
+            )
+    else:
+        raise ValueError(
+            f"`reasoning={reasoning!r}` is not understood; use True, 'low', 'medium', 'high', a token "
+            "budget (int >= 1024) or a raw Anthropic `thinking` dict."
+        )
+    return {"type": "enabled", "budget_tokens": budget}
+
+
+def _tool_choice(request: ModelRequest, *, parallel: Any) -> dict[str, Any] | None:
+    choice = request.tool_choice
+    names = [tool.name for tool in request.tools]
+    if not names:
+        if choice in (None, "auto", "none"):
+            return None
+        raise ValueError(f"`tool_choice={choice!r}` needs tools, but the request has none.")
+    if choice is None or choice == "auto":
+        wire: dict[str, Any] = {"type": "auto"}
+        if choice is None and parallel is not False:
+            return None
+    elif choice == "required":
+        wire = {"type": "any"}
+    elif choice == "none":
+        return {"type": "none"}
+    elif choice in names:
+        wire = {"type": "tool", "name": choice}
+    else:
+        raise ValueError(
+            f"`tool_choice={choice!r}` names no tool of this request; use 'auto', 'required', 'none' "
+            f"or one of {names!r}."
+        )
+    if parallel is False:
+        wire["disable_parallel_tool_use"] = True
+    return wire
+
+
+@functools.cache
+def _create_parameters() -> frozenset[str]:
+    """The keyword parameters `AsyncMessages.create` takes (so other options go into `extra_body`)."""
+    import inspect
+
+    from anthropic.resources.messages import AsyncMessages
+
+    return frozenset(inspect.signature(AsyncMessages.create).parameters) - {"self", "stream"}
+
+
+# ----------------------------------------------------------------------------------- create
+
+
+async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
+    """One non-streaming `messages.create` call, decoded.
+
+    The SDK refuses non-streaming calls with a large `max_tokens` unless it is given an explicit
+    timeout; the client's own timeout (the relay's) is passed so such calls work.
+    """
+    kwargs = {key: value for key, value in kwargs.items() if key != "stream"}
+    if "timeout" not in kwargs and kwargs.get("max_tokens", 0) > _NONSTREAMING_MAX_TOKENS:
+        kwargs["timeout"] = client.timeout
+    response = await client.messages.create(**kwargs)
+    return decode(response)
+
+
+# ----------------------------------------------------------------------------------- decode
+
+
+def decode(response: Any) -> Turn:
+    """An Anthropic `Message` (SDK object or its JSON dict) -> Turn, content blocks in model order."""
+    if isinstance(response, dict):
+        from anthropic.types import Message as WireMessage
+
+        response = WireMessage.model_validate(response)
+    parts: list[Part] = []
+    for block in response.content:
+        kind = block.type
+        if kind == "text":
+            if block.text:
+                parts.append(TextPart(block.text))
+        elif kind == "thinking":
+            parts.append(ReasoningPart(block.thinking, signature=block.signature, dialect=NAME))
+        elif kind == "redacted_thinking":
+            parts.append(ReasoningPart("", redacted=block.data, dialect=NAME))
+        elif kind == "tool_use":
+            parts.append(ToolCallPart(block.id, block.name, _arguments(block.input), dialect=NAME))
+        # Server-tool blocks (web search, code execution) are not requested by agentkit: skipped.
+    usage = _usage(response.usage)
+    stop_reason = response.stop_reason
+    finish: FinishReason = _STOP_REASONS.get(stop_reason, "other") if stop_reason else "other"
+    refusal = None
+    if stop_reason == "refusal":
+        refusal = "".join(p.text for p in parts if isinstance(p, TextPart)) or "The model declined to answer."
+    message = Message("assistant", parts, model=response.model, dialect=NAME, usage=usage)
+    return Turn(
+        message=message,
+        usage=usage,
+        finish_reason=finish,
+        raw_finish_reason=stop_reason,
+        refusal=refusal,
+        model=response.model,
+    )
+
+
+def _usage(usage: Any) -> Usage:
+    """Neutral usage: `input_tokens` counts cache reads and writes too (Anthropic reports them apart)."""
+    if usage is None:
+        return Usage()
+    cache_read = usage.cache_read_input_tokens or 0
+    cache_write = usage.cache_creation_input_tokens or 0
+    details = getattr(usage, "output_tokens_details", None)
+    return Usage(
+        input_tokens=(usage.input_tokens or 0) + cache_read + cache_write,
+        output_tokens=usage.output_tokens or 0,
+        reasoning_tokens=(getattr(details, "thinking_tokens", 0) or 0) if details is not None else 0,
+        cached_tokens=cache_read,
+    )
+
+
+# ----------------------------------------------------------------------------------- stream
+
+
+async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
+    """One streaming call: text/thinking/tool-input deltas as they arrive, then the decoded Turn.
+
+    The raw events are accumulated into the SDK's `Message` with its own accumulator, except tool
+    input JSON, which is collected here and parsed once the block ends: a model's invalid JSON then
+    becomes raw-string arguments (for the agent to report back) instead of an exception.
+    """
+    from anthropic.lib.streaming._messages import accumulate_event
+
+    events = await client.messages.create(**{**kwargs, "stream": True})
+    snapshot: Any = None
+    tool_json: dict[int, str] = {}
+    tool_index: dict[int, int] = {}
+    try:
+        async for event in events:
+            if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
+                fragment = event.delta.partial_json
+                tool_json[event.index] = tool_json.get(event.index, "") + fragment
+                if fragment:
+                    yield ToolCallDelta(tool_index.get(event.index, 0), arguments=fragment)
+                continue
+            snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs={})
+            if event.type == "content_block_start":
+                block = event.content_block
+                if block.type == "tool_use":
+                    tool_index[event.index] = len(tool_index)
+                    yield ToolCallDelta(tool_index[event.index], id=block.id, name=block.name)
+                elif block.type == "text" and block.text:
+                    yield TextDelta(block.text)
+                elif block.type == "thinking" and block.thinking:
+                    yield ReasoningDelta(block.thinking)
+            elif event.type == "content_block_delta":
+                delta = event.delta
+                if delta.type == "text_delta" and delta.text:
+                    yield TextDelta(delta.text)
+                elif delta.type == "thinking_delta" and delta.thinking:
+                    yield ReasoningDelta(delta.thinking)
+            elif event.type == "content_block_stop" and event.index in tool_json:
+                snapshot.content[event.index].input = _arguments(tool_json.pop(event.index))
+    finally:
+        await events.close()
+    if snapshot is None:
+        from agentkit.errors import UpstreamError
+
+        raise UpstreamError(
+            "The Anthropic stream ended before its `message_start` event, so it held no message",
+            status=200,
+            dialect=NAME,
+            model=kwargs.get("model"),
+            code="malformed_stream",
+        )
+    for index, text in tool_json.items():  # blocks whose stop event never came
+        snapshot.content[index].input = _arguments(text)
+    yield decode(snapshot)

@@ -1,0 +1,112 @@
+"""What every dialect module provides, and the neutral request/response it works with.
+
+Each of `openai.py`, `responses.py`, `anthropic.py`, `gemini.py` is a module (not a class) with the
+same functions in the same order — schema transform, encode, decode, decode-stream — so reading
+one teaches the other three:
+
+    tool_schema(tool) -> dict
+        The object this dialect's API takes in its tools list.
+    encode_history(history) -> dict
+        Neutral messages -> this dialect's request fragment (`ak.to_dialect`): `{"messages": [...]}`,
+        `{"input": [...]}`, `{"system"?, "messages": [...]}` or `{"systemInstruction"?, "contents": [...]}`.
+        Signed reasoning from another dialect is dropped or turned into plain text, never sent signed.
+    decode_history(data) -> list[Message]
+        The reverse (`ak.from_dialect`): a bare list or the fragment holding it.
+    encode(request: ModelRequest) -> dict
+        The keyword arguments of the SDK call (model, history, tools, options with this dialect's
+        own names, structured output), JSON-able, no SDK objects.
+    async create(client, kwargs) -> Turn
+        One non-streaming call through the official async SDK client, decoded with `decode`.
+    decode(response) -> Turn
+        An SDK response object (or its JSON dict) -> Turn.
+    async stream(client, kwargs) -> AsyncIterator[Delta | Turn]
+        One streaming call: yields deltas as they arrive, then exactly one final Turn, built by
+        accumulating the stream into the same response shape `decode` takes (one decode path).
+
+SDK exceptions are not caught here: the agent maps them with `Relay.map_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+from agentkit.events import Delta
+from agentkit.messages import Message, Usage
+
+if TYPE_CHECKING:
+    from agentkit.tools import Tool
+
+__all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn"]
+
+FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "refusal", "content_filter", "other"]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Structured output wanted from the model: a JSON Schema and a name for it."""
+
+    schema: dict[str, Any]
+    name: str = "output"
+    strict: bool = True
+
+
+@dataclass
+class ModelRequest:
+    """Everything one model request needs, in neutral form."""
+
+    model: str
+    """The model name as the relay knows it (the dialect prefix already removed)."""
+    history: Sequence[Message]
+    """The whole conversation; system messages first."""
+    tools: Sequence[Tool] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    """Model options. Neutral names (`temperature`, `max_tokens`, `top_p`, `stop`, `reasoning`) are
+    mapped to the dialect's own; any other key is passed through as the dialect's own parameter."""
+    output: OutputSpec | None = None
+    tool_choice: Literal["auto", "required", "none"] | str | None = None
+    """None/"auto": the model decides; "required": must call a tool; "none": no tools; a tool name: that tool."""
+
+
+@dataclass
+class Turn:
+    """One decoded model response."""
+
+    message: Message
+    """The assistant message: reasoning, text and tool-call parts in the order the model produced them."""
+    usage: Usage
+    finish_reason: FinishReason
+    raw_finish_reason: str | None = None
+    refusal: str | None = None
+    """OpenAI's `refusal` text when the model refused (structured output)."""
+    model: str | None = None
+    """The model the server says answered."""
+
+
+class DialectModule(Protocol):
+    """The shape every `agentkit/dialects/<name>.py` module has (checked in tests)."""
+
+    NAME: str
+
+    def tool_schema(self, tool: Tool) -> dict[str, Any]: ...
+
+    def encode_history(self, history: Sequence[Message]) -> dict[str, Any]: ...
+
+    def decode_history(self, data: Any) -> list[Message]: ...
+
+    def encode(self, request: ModelRequest) -> dict[str, Any]: ...
+
+    async def create(self, client: Any, kwargs: dict[str, Any]) -> Turn: ...
+
+    def decode(self, response: Any) -> Turn: ...
+
+    def stream(self, client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]: ...
+
+
+def load(dialect: str) -> DialectModule:
+    """Import a dialect module (and so its vendor SDK) on first use."""
+    import importlib
+
+    module: DialectModule = importlib.import_module(f"agentkit.dialects.{dialect}")
+    return module

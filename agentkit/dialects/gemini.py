@@ -1,0 +1,768 @@
+"""The Gemini dialect: `generateContent` through google-genai's async client (`client.aio`).
+
+Wire facts this module is built around (see SDK_FACTS.md):
+
+- Tools are `[{"function_declarations": [...]}]` in `config`, never Python callables, and automatic
+  function calling is switched off: the agent runs tools itself, with their ids.
+- Gemini's function calls may carry no `id`. Calls then get stable made-up ids (marked
+  `extra["gemini_synthetic_id"]` and never sent back), and `functionResponse` parts are ordered
+  like the calls they answer and named after them, which is how Gemini pairs them.
+- `thoughtSignature` (bytes in the SDK, base64 on the wire; the SDK sends it URL-safe) must go back
+  on the very part it came on: a functionCall part (kept on `ToolCallPart.signature`), a thought
+  part (`ReasoningPart.signature`), or an answer text part, possibly empty. A text part's signature
+  is kept on an empty-text `ReasoningPart` placed just before that text, with
+  `extra["gemini_signature_on"]` saying which kind of part it belongs to. Signatures are kept as
+  standard base64 text and sent to Gemini only.
+- Gemini 3 rejects replayed function calls without a signature (e.g. calls another vendor made);
+  those get Google's documented `skip_thought_signature_validator` sentinel.
+- Results go back as `{"functionResponse": {"id"?, "name", "response": {"output": ...}}}` (or
+  `{"error": ...}`) in a `role: "user"` content; images in results travel as the response's `parts`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, assert_never
+
+from agentkit.dialects.base import FinishReason, ModelRequest, Turn
+from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
+from agentkit.messages import (
+    Image,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from agentkit.tools import Tool
+
+__all__ = [
+    "NAME",
+    "create",
+    "decode",
+    "decode_history",
+    "encode",
+    "encode_history",
+    "stream",
+    "tool_schema",
+]
+
+NAME = "gemini"
+
+SIGNATURE_ON = "gemini_signature_on"
+"""`ReasoningPart.extra` key: the signature sat on the following answer text ("text") or on an empty
+text part ("empty_text"), not on a thought."""
+SYNTHETIC_ID = "gemini_synthetic_id"
+"""`ToolCallPart.extra` key: Gemini sent no id; agentkit made this one up (not sent back)."""
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+"""Google's documented stand-in signature for function calls Gemini did not make."""
+
+#: Thinking budgets for the neutral effort names.
+_EFFORT_BUDGET = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24_576}
+_TOOL_CHOICE = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+_CONTENT_FILTER = frozenset(
+    {
+        "SAFETY",
+        "RECITATION",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT",
+        "IMAGE_RECITATION",
+        "MODEL_ARMOR",
+    }
+)
+_TEXT_KEYS = frozenset({"text", "thought", "thought_signature"})
+
+
+# ----------------------------------------------------------------------------------- schema
+
+
+def tool_schema(tool: Tool) -> dict[str, Any]:
+    """One function declaration (`{"name", "description", "parameters_json_schema"}`), built by the tool."""
+    return tool.to_schema(NAME)
+
+
+# ---------------------------------------------------------------------------------- history
+
+
+def encode_history(history: Sequence[Message]) -> dict[str, Any]:
+    """Neutral messages -> `{"systemInstruction"?: {...}, "contents": [...]}` (Gemini's REST spelling).
+
+    System messages join into `systemInstruction`. Tool results that follow one assistant turn go
+    in one user content, ordered like that turn's calls and named after them; Gemini pairs calls
+    and responses by position and name, and wants as many responses as calls.
+    """
+    system: list[str] = []
+    contents: list[dict[str, Any]] = []
+    calls: list[ToolCallPart] = []  # the calls of the latest assistant turn (one or more messages)
+    results: list[ToolResultPart] = []
+    after_assistant = False
+
+    def flush_results() -> None:
+        if results:
+            contents.append({"role": "user", "parts": _function_responses(results, calls)})
+            results.clear()
+
+    for message in history:
+        if message.role == "system":
+            system.append(_system_text(message))
+        elif message.role == "assistant":
+            flush_results()
+            parts = _model_parts(message)
+            if parts:
+                contents.append({"role": "model", "parts": parts})
+            calls = [*calls, *message.tool_calls] if after_assistant else message.tool_calls
+            after_assistant = True
+        else:
+            after_assistant = False
+            results.extend(p for p in message.parts if isinstance(p, ToolResultPart))
+            parts = _user_parts(message)
+            if parts:
+                flush_results()
+                contents.append({"role": "user", "parts": parts})
+    flush_results()
+    fragment: dict[str, Any] = {}
+    if any(system):
+        fragment["systemInstruction"] = {"parts": [{"text": "\n\n".join(t for t in system if t)}]}
+    fragment["contents"] = contents
+    return fragment
+
+
+def _system_text(message: Message) -> str:
+    texts: list[str] = []
+    for part in message.parts:
+        if not isinstance(part, TextPart):
+            raise ValueError(
+                f"A system message can only hold text for Gemini, but it holds {part!r}. "
+                "Move images and tool content into a user message."
+            )
+        texts.append(part.text)
+    return "".join(texts)
+
+
+def _model_parts(message: Message) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    parts = message.parts
+    skip_next = False
+    for index, part in enumerate(parts):
+        if skip_next:
+            skip_next = False
+            continue
+        if isinstance(part, TextPart):
+            if part.text:
+                out.append({"text": part.text})
+        elif isinstance(part, ReasoningPart):
+            if part.dialect != NAME:
+                continue  # another vendor's reasoning: never sent, signed or not
+            where = part.extra.get(SIGNATURE_ON)
+            if where and part.signature:
+                following = parts[index + 1] if index + 1 < len(parts) else None
+                if where == "text" and isinstance(following, TextPart):
+                    out.append({"text": following.text, "thoughtSignature": part.signature})
+                    skip_next = True
+                else:
+                    out.append({"text": "", "thoughtSignature": part.signature})
+            elif part.text or part.signature:
+                thought: dict[str, Any] = {"text": part.text, "thought": True}
+                if part.signature:
+                    thought["thoughtSignature"] = part.signature
+                out.append(thought)
+        elif isinstance(part, ToolCallPart):
+            call: dict[str, Any] = {"name": part.name, "args": _args_object(part)}
+            if not part.extra.get(SYNTHETIC_ID):
+                call["id"] = part.id
+            entry: dict[str, Any] = {"functionCall": call}
+            if part.signature and part.dialect == NAME:
+                entry["thoughtSignature"] = part.signature
+            out.append(entry)
+        elif isinstance(part, ImagePart):
+            out.append(_image_part(part.image))
+        elif isinstance(part, ToolResultPart):
+            raise ValueError(
+                f"The tool result for call {part.call_id!r} sits in an assistant message; "
+                "put tool results in a `tool` message after the assistant's tool calls."
+            )
+        else:
+            assert_never(part)
+    return out
+
+
+def _user_parts(message: Message) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:
+                out.append({"text": part.text})
+        elif isinstance(part, ImagePart):
+            out.append(_image_part(part.image))
+        elif isinstance(part, ToolResultPart):
+            pass  # collected by the caller and sent as functionResponse parts
+        elif isinstance(part, ReasoningPart):
+            raise ValueError(
+                f"A {message.role} message holds reasoning ({part.text[:40]!r}); reasoning belongs to "
+                "assistant messages only."
+            )
+        elif isinstance(part, ToolCallPart):
+            raise ValueError(
+                f"A {message.role} message holds the tool call {part.name!r}; tool calls belong to "
+                "assistant messages only."
+            )
+        else:
+            assert_never(part)
+    return out
+
+
+def _args_object(call: ToolCallPart) -> dict[str, Any]:
+    """`functionCall.args` must be an object: raw (unparsable) arguments travel under `raw_arguments`."""
+    if isinstance(call.arguments, dict):
+        return call.arguments
+    try:
+        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"raw_arguments": call.arguments}
+
+
+def _image_part(image: Image) -> dict[str, Any]:
+    if image.url is not None and not image.url.startswith("data:"):
+        return {"fileData": {"mimeType": image.mime_type, "fileUri": image.url}}
+    mime_type, data = _image_base64(image)
+    return {"inlineData": {"mimeType": mime_type, "data": data}}
+
+
+def _image_base64(image: Image) -> tuple[str, str]:
+    """(MIME type, base64) of a byte image, or of a `data:` URL given as the image's URL."""
+    if image.url is None:
+        return image.mime_type, image.base64
+    header, _, data = image.url.partition(",")
+    return header.removeprefix("data:").split(";")[0] or image.mime_type, data
+
+
+def _function_responses(results: list[ToolResultPart], calls: list[ToolCallPart]) -> list[dict[str, Any]]:
+    """functionResponse parts in the order of the calls they answer: by id, then by name and position."""
+    pending = list(results)
+    answers: list[ToolResultPart | None] = []
+    for call in calls:
+        match = next((r for r in pending if r.call_id == call.id), None)
+        if match is not None:
+            pending.remove(match)
+        answers.append(match)
+    for result in list(pending):  # an id that matches no call: the first unanswered call of that name
+        slot = next((i for i, c in enumerate(calls) if answers[i] is None and c.name == result.name), None)
+        if slot is not None:
+            answers[slot] = result
+            pending.remove(result)
+    out = [
+        _function_response(call, answer)
+        for call, answer in zip(calls, answers, strict=True)
+        if answer is not None
+    ]
+    out.extend(_function_response(None, result) for result in pending)
+    return out
+
+
+def _function_response(call: ToolCallPart | None, result: ToolResultPart) -> dict[str, Any]:
+    response: dict[str, Any] = {"name": call.name if call is not None else result.name}
+    if call is not None and not call.extra.get(SYNTHETIC_ID):
+        response["id"] = call.id
+    response["response"] = {"error" if result.is_error else "output": result.text}
+    images = [_image_part(p.image) for p in result.content if isinstance(p, ImagePart)]
+    if images:
+        response["parts"] = images
+    return {"functionResponse": response}
+
+
+def decode_history(data: Any) -> list[Message]:
+    """Gemini contents (a list, or a fragment with `contents` and `systemInstruction`) -> neutral.
+
+    Tolerates camelCase and snake_case keys, SDK pydantic objects, URL-safe or standard base64, and
+    the `generate_content` keyword arguments themselves (system instruction inside `config`).
+    functionResponse parts without an id are paired with the previous model turn's calls by
+    position and name.
+    """
+    data = _plain(data)
+    system: Any = None
+    if isinstance(data, dict) and "contents" in data:
+        items = data["contents"]
+        system = _get(data, "system_instruction")
+        config = _plain(data.get("config"))
+        if system is None and isinstance(config, dict):
+            system = _get(config, "system_instruction")
+    elif isinstance(data, dict) and "parts" in data:
+        items = [data]
+    elif isinstance(data, list | tuple):
+        items = list(data)
+    else:
+        raise ValueError(
+            f"Expected Gemini contents (a list, or a dict with `contents`), got {type(data).__name__}: "
+            f"{str(data)[:80]!r}."
+        )
+    if isinstance(items, dict | str) or hasattr(items, "model_dump"):
+        items = [items]
+    history: list[Message] = []
+    if system:
+        history.append(Message.system(_system_from_wire(system)))
+    calls: list[ToolCallPart] = []  # the calls of the latest model turn (one or more contents)
+    unanswered: list[ToolCallPart] = []  # those of them no functionResponse answered yet
+    after_model = False
+    for position, raw in enumerate(items):
+        content = _plain(raw)
+        if isinstance(content, str):
+            content = {"role": "user", "parts": [{"text": content}]}
+        role = content.get("role") or "user"
+        parts = [_plain(p) for p in content.get("parts") or ()]
+        parts = [{"text": p} if isinstance(p, str) else p for p in parts]
+        if role == "model":
+            seed = f"{position}:{_digest(parts)}"
+            decoded = _decode_model_parts(parts, seed)
+            new_calls = [p for p in decoded if isinstance(p, ToolCallPart)]
+            calls = [*calls, *new_calls] if after_model else new_calls
+            unanswered = list(calls)
+            after_model = True
+            history.append(Message("assistant", decoded, dialect=NAME))
+        elif role in ("user", "function", "tool"):
+            after_model = False
+            history.extend(_decode_user_content(parts, unanswered))
+        else:
+            raise ValueError(f"Unknown Gemini content role {role!r}; expected 'user' or 'model'.")
+    return history
+
+
+def _plain(value: Any) -> Any:
+    """SDK pydantic objects -> plain dicts (snake_case; signatures as bytes)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def _get(data: dict[str, Any], snake: str) -> Any:
+    """`data[snake]`, or its camelCase spelling: Gemini requests mix both."""
+    if snake in data:
+        return data[snake]
+    head, *rest = snake.split("_")
+    return data.get(head + "".join(word.title() for word in rest))
+
+
+def _system_from_wire(system: Any) -> str:
+    system = _plain(system)
+    if isinstance(system, str):
+        return system
+    parts = system.get("parts", ()) if isinstance(system, dict) else system
+    texts = [p if isinstance(p, str) else _plain(p).get("text", "") for p in parts]
+    return "\n\n".join(t for t in texts if t)
+
+
+def _b64_text(value: bytes | str) -> str:
+    """Standard base64 text for bytes, or for base64 text in either alphabet (the SDK sends URL-safe)."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    text = value.strip().replace("-", "+").replace("_", "/")
+    return text + "=" * (-len(text) % 4)
+
+
+def _b64_bytes(value: bytes | str) -> bytes:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    try:
+        return base64.b64decode(_b64_text(value))
+    except binascii.Error as exc:
+        raise ValueError(f"Gemini inline data is not valid base64: {exc}.") from None
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(
+        value, sort_keys=True, default=lambda v: _b64_text(v) if isinstance(v, bytes) else str(v)
+    )
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def _call_id(index: int, name: str, seed: str) -> str:
+    """A stable id for a call Gemini sent without one: its position, its name, and the response."""
+    safe = re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:40]
+    return f"call_{index}_{safe}_{hashlib.sha1(seed.encode()).hexdigest()[:8]}"
+
+
+def _decode_model_parts(parts: list[dict[str, Any]], seed: str) -> list[Part]:
+    """Model parts (plain dicts, either spelling) -> neutral parts, signatures kept on their part."""
+    out: list[Part] = []
+    call_index = 0
+    for part in parts:
+        raw_signature = _get(part, "thought_signature")
+        signature = _b64_text(raw_signature) if raw_signature else None
+        function_call = _plain(_get(part, "function_call"))
+        inline = _plain(_get(part, "inline_data"))
+        file_data = _plain(_get(part, "file_data"))
+        text = part.get("text")
+        if function_call is not None:
+            name = function_call.get("name") or ""
+            call_id = function_call.get("id")
+            extra: dict[str, Any] = {}
+            if not call_id:
+                call_id, extra = _call_id(call_index, name, seed), {SYNTHETIC_ID: True}
+            args = function_call.get("args")
+            out.append(
+                ToolCallPart(
+                    id=call_id,
+                    name=name,
+                    arguments=dict(args) if isinstance(args, dict) else {},
+                    signature=signature,
+                    dialect=NAME,
+                    extra=extra,
+                )
+            )
+            call_index += 1
+        elif text is not None and part.get("thought"):
+            out.append(ReasoningPart(text, signature=signature, dialect=NAME))
+        elif text is not None:
+            if signature:
+                where = "text" if text else "empty_text"
+                out.append(ReasoningPart("", signature=signature, dialect=NAME, extra={SIGNATURE_ON: where}))
+            if text:
+                out.append(TextPart(text))
+        elif inline is not None:
+            data = _b64_bytes(_get(inline, "data") or b"")
+            out.append(ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png")))
+        elif file_data is not None:
+            mime_type = _get(file_data, "mime_type") or "image/png"
+            out.append(ImagePart(Image(url=_get(file_data, "file_uri"), mime_type=mime_type)))
+        elif signature:  # a signature-only part: keep it where it was
+            out.append(
+                ReasoningPart("", signature=signature, dialect=NAME, extra={SIGNATURE_ON: "empty_text"})
+            )
+        # Other part kinds (executable code, ...) are not requested by agentkit: skipped.
+    return out
+
+
+def _decode_user_content(parts: list[dict[str, Any]], unanswered: list[ToolCallPart]) -> list[Message]:
+    """A user content -> a `tool` message for its functionResponse parts, `user` messages for the rest.
+
+    Each functionResponse answers the unanswered call with its id, else the first unanswered call
+    with its name (position among same-named calls); answered calls leave `unanswered`.
+    """
+    messages: list[Message] = []
+    for position, part in enumerate(parts):
+        response = _plain(_get(part, "function_response"))
+        if response is None:
+            decoded = _decode_user_part(part)
+            if decoded is None:
+                continue
+            if messages and messages[-1].role == "user":
+                messages[-1].parts.append(decoded)
+            else:
+                messages.append(Message("user", [decoded]))
+            continue
+        name = response.get("name") or ""
+        response_id = response.get("id")
+        call = next((c for c in unanswered if response_id and c.id == response_id), None)
+        call = call or next((c for c in unanswered if c.name == name), None)
+        if call is not None:
+            unanswered.remove(call)
+        call_id = call.id if call is not None else (response_id or _call_id(position, name, "unanswered"))
+        text, is_error = _response_text(_plain(response.get("response")) or {})
+        content: list[TextPart | ImagePart] = [TextPart(text)] if text else []
+        for item in response.get("parts") or ():
+            decoded = _decode_user_part(_plain(item))
+            if decoded is not None:
+                content.append(decoded)
+        result = ToolResultPart(call_id=call_id, name=name, content=tuple(content), is_error=is_error)
+        if messages and messages[-1].role == "tool":
+            messages[-1].parts.append(result)
+        else:
+            messages.append(Message("tool", [result]))
+    return messages
+
+
+def _response_text(response: dict[str, Any]) -> tuple[str, bool]:
+    """functionResponse.response -> (text, is_error): `{"output"|"error"|any single key: value}` or the JSON."""
+    if len(response) == 1:
+        key, value = next(iter(response.items()))
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return text, key == "error"
+    return (json.dumps(response, ensure_ascii=False) if response else ""), False
+
+
+def _decode_user_part(part: dict[str, Any]) -> TextPart | ImagePart | None:
+    text = part.get("text")
+    if text is not None:
+        return TextPart(text) if text else None
+    inline = _plain(_get(part, "inline_data"))
+    if inline is not None:
+        data = _b64_bytes(_get(inline, "data") or b"")
+        return ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png"))
+    file_data = _plain(_get(part, "file_data"))
+    if file_data is not None:
+        return ImagePart(
+            Image(url=_get(file_data, "file_uri"), mime_type=_get(file_data, "mime_type") or "image/png")
+        )
+    raise ValueError(
+        f"Gemini user part {part!r} is not supported by agentkit's neutral history "
+        "(text, inlineData, fileData and functionResponse are)."
+    )
+
+
+# ----------------------------------------------------------------------------------- encode
+
+
+def encode(request: ModelRequest) -> dict[str, Any]:
+    """The keyword arguments of `client.models.generate_content`: model, contents and a `config` dict.
+
+    Neutral options: `temperature`, `top_p`, `top_k`, `max_tokens` (-> `max_output_tokens`), `stop`
+    (-> `stop_sequences`), `reasoning` (True, an effort name, a token budget, or a raw
+    `thinking_config` dict). `parallel_tool_calls` has no Gemini equivalent and is ignored. Other
+    keys go into `config` unchanged (`safety_settings`, `seed`, `response_modalities`, ...), and a
+    `config` option is merged in as-is.
+    """
+    fragment = encode_history(request.history)
+    contents = fragment["contents"]
+    if not contents:
+        raise ValueError(
+            "The history has no user or assistant message, and Gemini needs at least one content; "
+            "add a user message."
+        )
+    if _needs_signatures(request.model):
+        _sign_unsigned_calls(contents)
+    options = dict(request.options)
+    config: dict[str, Any] = dict(options.pop("config", None) or {})
+    if "systemInstruction" in fragment:
+        config["system_instruction"] = fragment["systemInstruction"]
+    for neutral, own in (("temperature", "temperature"), ("top_p", "top_p"), ("top_k", "top_k")):
+        value = options.pop(neutral, None)
+        if value is not None:
+            config[own] = value
+    max_tokens = options.pop("max_tokens", None)
+    if max_tokens is not None:
+        config["max_output_tokens"] = max_tokens
+    stop = options.pop("stop", None)
+    if stop:
+        config["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    thinking = _thinking(options.pop("reasoning", None))
+    if thinking is not None:
+        config["thinking_config"] = thinking
+    options.pop("parallel_tool_calls", None)
+    if request.tools:
+        config["tools"] = [{"function_declarations": [tool_schema(tool) for tool in request.tools]}]
+    config["automatic_function_calling"] = {"disable": True}
+    tool_config = _tool_config(request)
+    if tool_config is not None:
+        config["tool_config"] = tool_config
+    if request.output is not None:
+        config["response_mime_type"] = "application/json"
+        config["response_json_schema"] = request.output.schema
+    config.update(options)
+    return {"model": request.model, "contents": contents, "config": config}
+
+
+def _needs_signatures(model: str) -> bool:
+    """Gemini 3 and later reject replayed function calls without a thought signature."""
+    match = re.search(r"gemini-(\d+)", model.lower())
+    return match is not None and int(match.group(1)) >= 3
+
+
+def _sign_unsigned_calls(contents: list[dict[str, Any]]) -> None:
+    """Give the first call of each model turn whose calls carry no signature Google's stand-in one."""
+    for content in contents:
+        if content["role"] != "model":
+            continue
+        calls = [part for part in content["parts"] if "functionCall" in part]
+        if calls and not any("thoughtSignature" in part for part in calls):
+            calls[0]["thoughtSignature"] = SKIP_SIGNATURE
+
+
+def _thinking(reasoning: Any) -> dict[str, Any] | None:
+    if reasoning is None or reasoning is False:
+        return None
+    if isinstance(reasoning, dict):
+        return dict(reasoning)
+    if reasoning is True:
+        return {"include_thoughts": True}
+    if isinstance(reasoning, str) and reasoning in _EFFORT_BUDGET:
+        return {"include_thoughts": True, "thinking_budget": _EFFORT_BUDGET[reasoning]}
+    if isinstance(reasoning, int) and reasoning >= 0:
+        return {"include_thoughts": reasoning > 0, "thinking_budget": reasoning}
+    raise ValueError(
+        f"`reasoning={reasoning!r}` is not understood; use True, 'low', 'medium', 'high', a token budget "
+        "(int >= 0; 0 turns thinking off where the model allows) or a raw Gemini `thinking_config` dict."
+    )
+
+
+def _tool_config(request: ModelRequest) -> dict[str, Any] | None:
+    choice = request.tool_choice
+    names = [tool.name for tool in request.tools]
+    if choice is None:
+        return None
+    if not names:
+        if choice in ("auto", "none"):
+            return None
+        raise ValueError(f"`tool_choice={choice!r}` needs tools, but the request has none.")
+    if choice in _TOOL_CHOICE:
+        return {"function_calling_config": {"mode": _TOOL_CHOICE[choice]}}
+    if choice in names:
+        return {"function_calling_config": {"mode": "ANY", "allowed_function_names": [choice]}}
+    raise ValueError(
+        f"`tool_choice={choice!r}` names no tool of this request; use 'auto', 'required', 'none' "
+        f"or one of {names!r}."
+    )
+
+
+# ----------------------------------------------------------------------------------- create
+
+
+async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
+    """One non-streaming `generate_content` call on the `client.aio` object, decoded."""
+    response = await client.models.generate_content(**kwargs)
+    return decode(response)
+
+
+# ----------------------------------------------------------------------------------- decode
+
+
+def decode(response: Any) -> Turn:
+    """A `GenerateContentResponse` (SDK object or its JSON dict) -> Turn; the first candidate is used."""
+    if isinstance(response, dict):
+        from google.genai import types
+
+        response = types.GenerateContentResponse.model_validate(response)
+    candidate = response.candidates[0] if response.candidates else None
+    raw_parts: list[dict[str, Any]] = []
+    if candidate is not None and candidate.content is not None and candidate.content.parts:
+        raw_parts = [part.model_dump(exclude_none=True) for part in candidate.content.parts]
+    parts = _decode_model_parts(raw_parts, response.response_id or _digest(raw_parts))
+    has_calls = any(isinstance(p, ToolCallPart) for p in parts)
+    raw_finish: str | None = None
+    if candidate is not None and candidate.finish_reason is not None:
+        raw_finish = _enum_text(candidate.finish_reason)
+        finish = _finish_reason(raw_finish, has_calls)
+    elif candidate is None and response.prompt_feedback is not None and response.prompt_feedback.block_reason:
+        raw_finish = _enum_text(response.prompt_feedback.block_reason)
+        finish = "content_filter"
+    else:
+        finish = "tool_calls" if has_calls else "other"
+    usage = _usage(response.usage_metadata)
+    model = response.model_version
+    message = Message("assistant", parts, model=model, dialect=NAME, usage=usage)
+    return Turn(message=message, usage=usage, finish_reason=finish, raw_finish_reason=raw_finish, model=model)
+
+
+def _enum_text(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _finish_reason(raw: str, has_calls: bool) -> FinishReason:
+    """Gemini says STOP for tool calls too; the calls decide."""
+    if raw == "STOP":
+        return "tool_calls" if has_calls else "stop"
+    if raw == "MAX_TOKENS":
+        return "length"
+    if raw in _CONTENT_FILTER:
+        return "content_filter"
+    return "other"
+
+
+def _usage(metadata: Any) -> Usage:
+    """Neutral usage: output counts thoughts too (as OpenAI's and Anthropic's do); reasoning says how many."""
+    if metadata is None:
+        return Usage()
+    thoughts = metadata.thoughts_token_count or 0
+    return Usage(
+        input_tokens=(metadata.prompt_token_count or 0) + (metadata.tool_use_prompt_token_count or 0),
+        output_tokens=(metadata.candidates_token_count or 0) + thoughts,
+        reasoning_tokens=thoughts,
+        cached_tokens=metadata.cached_content_token_count or 0,
+    )
+
+
+# ----------------------------------------------------------------------------------- stream
+
+
+async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
+    """One `generate_content_stream` call: deltas as chunks arrive, then the decoded Turn.
+
+    google-genai has no accumulator, so the chunks' parts are gathered here into one response:
+    consecutive text pieces of the same kind (thought or answer) merge, a piece that brings a
+    thought signature starts a new part so the signature stays where it came, and function calls
+    (which Gemini sends whole) stay whole. The result goes through `decode`, like a non-stream reply.
+    """
+    from google.genai import types
+
+    chunks = await client.models.generate_content_stream(**kwargs)
+    merged: list[dict[str, Any]] = []
+    finish: Any = None
+    usage: Any = None
+    feedback: Any = None
+    model_version: str | None = None
+    response_id: str | None = None
+    call_index = 0
+    try:
+        async for chunk in chunks:
+            response_id = chunk.response_id or response_id
+            model_version = chunk.model_version or model_version
+            usage = chunk.usage_metadata or usage
+            feedback = chunk.prompt_feedback or feedback
+            candidate = chunk.candidates[0] if chunk.candidates else None
+            if candidate is None:
+                continue
+            if candidate.finish_reason is not None:
+                finish = candidate.finish_reason
+            parts = candidate.content.parts if candidate.content is not None else None
+            for part in parts or ():
+                plain = part.model_dump(exclude_none=True)
+                function_call = plain.get("function_call")
+                if function_call is not None:
+                    name = function_call.get("name") or ""
+                    call_id = function_call.get("id") or (
+                        _call_id(call_index, name, response_id) if response_id else None
+                    )
+                    arguments = json.dumps(function_call.get("args") or {}, ensure_ascii=False)
+                    yield ToolCallDelta(call_index, id=call_id, name=name, arguments=arguments)
+                    call_index += 1
+                elif plain.get("text"):
+                    yield ReasoningDelta(plain["text"]) if plain.get("thought") else TextDelta(plain["text"])
+                _merge_part(merged, plain)
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+    response = types.GenerateContentResponse(
+        candidates=[
+            types.Candidate(
+                content=types.Content(role="model", parts=[types.Part.model_validate(p) for p in merged]),
+                finish_reason=finish,
+            )
+        ]
+        if merged or finish is not None
+        else None,
+        usage_metadata=usage,
+        prompt_feedback=feedback,
+        model_version=model_version,
+        response_id=response_id,
+    )
+    yield decode(response)
+
+
+def _merge_part(merged: list[dict[str, Any]], part: dict[str, Any]) -> None:
+    """Append a streamed part, extending the previous text part of the same kind when that loses nothing."""
+    previous = merged[-1] if merged else None
+    if (
+        previous is not None
+        and part.get("text") is not None
+        and set(part) <= _TEXT_KEYS
+        and not part.get("thought_signature")
+        and previous.get("text") is not None
+        and set(previous) <= _TEXT_KEYS
+        and bool(previous.get("thought")) == bool(part.get("thought"))
+    ):
+        previous["text"] += part["text"]
+        return
+    merged.append(dict(part))

@@ -1,0 +1,733 @@
+"""OpenAI Chat Completions (`client.chat.completions.create`), and every OpenAI-compatible server.
+
+This is the dialect most relays speak for every vendor, so it must tolerate what OpenAI-compatible
+servers add: DeepSeek-style `reasoning_content` (OpenRouter-style `reasoning`) on messages and on
+stream deltas, usage attached to the last content chunk, tool-call ids of any shape.
+
+Wire facts this module relies on (see SDK_FACTS.md §2.1, §3.1, §6 and the recordings in
+`realtraffic/openai/`):
+
+- Tool call arguments are a JSON *string*; streamed fragments are grouped by `index`, not `id`
+  (later fragments have no id).
+- The SDK models allow extra fields, so `reasoning_content` is read from `model_extra`.
+- Reasoning text is echoed back (as `reasoning_content`) only to this dialect, because DeepSeek
+  requires it on assistant tool-call turns and other vendors' signed reasoning must never leave
+  its own dialect. The assistant message is always built as a plain dict here, never an SDK object.
+- Tool results cannot hold images in this API (text parts only), so an image there becomes a
+  text placeholder that says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, assert_never
+
+from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn
+from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
+from agentkit.messages import (
+    Image,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from agentkit.tools import Tool
+
+__all__ = [
+    "NAME",
+    "create",
+    "decode",
+    "decode_history",
+    "encode",
+    "encode_history",
+    "stream",
+    "tool_schema",
+]
+
+NAME = "openai"
+
+#: Message fields OpenAI-compatible servers use for visible reasoning, in order of preference.
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+#: OpenAI rejects tool call ids longer than this; longer foreign ids are shortened (stably).
+_MAX_ID_LENGTH = 40
+#: Model names OpenAI itself serves; they take `max_completion_tokens` (reasoning models refuse `max_tokens`).
+_OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|codex)")
+
+
+# ------------------------------------------------------------------------------------------ schema
+
+
+def tool_schema(tool: Tool) -> dict[str, Any]:
+    """The tools-list entry: `{"type": "function", "function": {name, description, parameters, strict?}}`."""
+    return tool.to_schema(NAME)
+
+
+# ----------------------------------------------------------------------------------------- history
+
+
+def encode_history(history: Sequence[Message]) -> dict[str, Any]:
+    """Neutral messages -> `{"messages": [...]}` in Chat Completions form (system as a message)."""
+    check_system(history)
+    messages: list[dict[str, Any]] = []
+    for message in history:
+        if message.role == "system":
+            messages.append({"role": "system", "content": message.text})
+        elif message.role == "user":
+            messages.extend(_encode_user(message))
+        elif message.role == "assistant":
+            messages.append(_encode_assistant(message))
+        elif message.role == "tool":
+            messages.extend(_encode_tool(message))
+        else:
+            assert_never(message.role)
+    return {"messages": messages}
+
+
+def _encode_user(message: Message) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            image_url: dict[str, Any] = {"url": part.image.data_url}
+            if part.image.detail != "auto":
+                image_url["detail"] = part.image.detail
+            content.append({"type": "image_url", "image_url": image_url})
+        elif isinstance(part, ToolResultPart):
+            # Tolerated: some histories keep tool results in user turns (Anthropic style).
+            results.append(_encode_result(part))
+        elif isinstance(part, (ReasoningPart, ToolCallPart)):
+            raise ValueError(
+                f"A user message cannot hold {part!r}; reasoning and tool calls belong to assistant messages."
+            )
+        else:
+            assert_never(part)
+    if not content:
+        return results or [{"role": "user", "content": ""}]
+    if len(content) == 1 and content[0]["type"] == "text":
+        user: dict[str, Any] = {"role": "user", "content": content[0]["text"]}
+    else:
+        user = {"role": "user", "content": content}
+    return [*results, user]
+
+
+def _encode_assistant(message: Message) -> dict[str, Any]:
+    texts: list[str] = []
+    reasoning: list[str] = []
+    reasoning_field = _REASONING_FIELDS[0]
+    has_reasoning = False
+    calls: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ReasoningPart):
+            # Only reasoning this dialect produced goes back (DeepSeek wants it on tool-call turns);
+            # another vendor's reasoning may be signed or private to it, so it is dropped.
+            if part.dialect == NAME and part.redacted is None:
+                has_reasoning = True
+                reasoning.append(part.text)
+                reasoning_field = part.extra.get("field", reasoning_field)
+        elif isinstance(part, ToolCallPart):
+            calls.append(
+                {
+                    "id": wire_call_id(part.id),
+                    "type": "function",
+                    "function": {"name": part.name, "arguments": arguments_text(part)},
+                }
+            )
+        elif isinstance(part, ImagePart):
+            raise ValueError(
+                f"An assistant message cannot hold an image in Chat Completions ({part.image!r}); "
+                "put images in user messages."
+            )
+        elif isinstance(part, ToolResultPart):
+            raise ValueError(
+                f"An assistant message cannot hold a tool result ({part.call_id!r}); "
+                "put tool results in a `tool` message after the call."
+            )
+        else:
+            assert_never(part)
+    out: dict[str, Any] = {"role": "assistant"}
+    if texts or not calls:
+        out["content"] = "".join(texts)
+    if has_reasoning:
+        out[reasoning_field] = "".join(reasoning)
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
+def _encode_result(part: ToolResultPart) -> dict[str, Any]:
+    pieces: list[str] = []
+    for item in part.content:
+        if isinstance(item, TextPart):
+            pieces.append(item.text)
+        elif isinstance(item, ImagePart):
+            pieces.append(image_placeholder(item.image))
+        else:
+            assert_never(item)
+    return {"role": "tool", "tool_call_id": wire_call_id(part.call_id), "content": "".join(pieces)}
+
+
+def _encode_tool(message: Message) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for part in message.parts:
+        if not isinstance(part, ToolResultPart):
+            raise ValueError(
+                f"A `tool` message can only hold tool results, but it holds {part!r}; "
+                "put other content in a user message."
+            )
+        out.append(_encode_result(part))
+    return out
+
+
+def decode_history(data: Any) -> list[Message]:
+    """Chat Completions messages (or `{"messages": [...]}`, SDK objects allowed) -> neutral messages.
+
+    Consecutive `tool` messages become one neutral `tool` message; tool results get their tool's
+    name from the call they answer. A `system`/`developer` message becomes a system message.
+    """
+    data = as_dict(data)
+    history: list[Message] = []
+    if isinstance(data, Mapping):
+        system = data.get("system") or data.get("instructions")
+        if isinstance(system, str) and system:
+            history.append(Message.system(system))
+        if "messages" in data:
+            data = data["messages"]
+        elif "role" in data:
+            data = [data]
+        else:
+            raise ValueError(
+                f"Expected a list of Chat Completions messages or `{{'messages': [...]}}`; got keys {sorted(data)!r}."
+            )
+    if not isinstance(data, Iterable) or isinstance(data, (str, bytes)):
+        raise ValueError(
+            f"Expected a list of Chat Completions messages; got {type(data).__name__}: {data!r:.80}."
+        )
+    names: dict[str, str] = {}
+    for raw in data:
+        item = as_dict(raw)
+        if not isinstance(item, Mapping):
+            raise ValueError(f"A Chat Completions message must be a dict; got {item!r:.80}.")
+        role = item.get("role")
+        if role in ("system", "developer"):
+            history.append(Message("system", [TextPart(_plain_text(item.get("content"), role))]))
+        elif role == "user":
+            history.append(Message("user", _decode_content(item.get("content"))))
+        elif role == "assistant":
+            message = _decode_assistant(item)
+            names.update((call.id, call.name) for call in message.tool_calls)
+            history.append(message)
+        elif role in ("tool", "function"):
+            call_id = str(get(item, "tool_call_id") or item.get("name") or "")
+            content = tuple(
+                p for p in _decode_content(item.get("content")) if isinstance(p, (TextPart, ImagePart))
+            )
+            result = ToolResultPart(call_id, str(item.get("name") or names.get(call_id, "")), content)
+            if history and history[-1].role == "tool":
+                history[-1].parts.append(result)
+            else:
+                history.append(Message("tool", [result]))
+        else:
+            raise ValueError(
+                f"Unknown Chat Completions role {role!r} in {item!r:.120}; "
+                "expected system, developer, user, assistant or tool."
+            )
+    return history
+
+
+def _plain_text(content: Any, role: str) -> str:
+    parts = _decode_content(content)
+    if any(not isinstance(p, TextPart) for p in parts):
+        raise ValueError(f"A {role} message can only hold text; got {content!r:.120}.")
+    return "".join(p.text for p in parts if isinstance(p, TextPart))
+
+
+def _decode_content(content: Any) -> list[Part]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    parts: list[Part] = []
+    for raw in content:
+        block = as_dict(raw)
+        if isinstance(block, str):
+            parts.append(TextPart(block))
+            continue
+        kind = block.get("type")
+        if kind in ("text", "input_text", "output_text"):
+            parts.append(TextPart(block.get("text", "")))
+        elif kind == "refusal":
+            parts.append(TextPart(block.get("refusal", "")))
+        elif kind == "image_url":
+            image_url = get(block, "image_url")
+            if isinstance(image_url, str):
+                parts.append(ImagePart(image_from_url(image_url)))
+            else:
+                parts.append(ImagePart(image_from_url(image_url["url"], image_url.get("detail"))))
+        else:
+            raise ValueError(
+                f"The content part type {kind!r} is not supported by agentkit ({block!r:.120}); "
+                "use text and image_url parts."
+            )
+    return parts
+
+
+def _decode_assistant(item: Mapping[str, Any]) -> Message:
+    parts: list[Part] = []
+    for name in _REASONING_FIELDS:
+        value = item.get(name, get(item, name))
+        if isinstance(value, str):
+            parts.append(ReasoningPart(value, dialect=NAME, extra={"field": name}))
+            break
+    parts.extend(_decode_content(item.get("content")))
+    if isinstance(item.get("refusal"), str) and item["refusal"]:
+        parts.append(TextPart(item["refusal"]))
+    for raw in get(item, "tool_calls") or ():
+        parts.append(_decode_call(as_dict(raw)))
+    return Message("assistant", parts, dialect=NAME)
+
+
+def _decode_call(call: Mapping[str, Any]) -> ToolCallPart:
+    if call.get("type") == "custom" or "custom" in call:
+        custom = call.get("custom") or {}
+        raw = custom.get("input", "")
+        return ToolCallPart(str(call.get("id") or ""), str(custom.get("name", "")), raw, dialect=NAME)
+    function = call.get("function") or {}
+    raw = function.get("arguments")
+    extra = {"arguments": raw} if isinstance(raw, str) else {}
+    return ToolCallPart(
+        str(call.get("id") or ""),
+        str(function.get("name") or ""),
+        parse_arguments(raw),
+        dialect=NAME,
+        extra=extra,
+    )
+
+
+# ------------------------------------------------------------------------------------------ encode
+
+
+def _tool_choice(choice: str | None, tools: Sequence[Tool]) -> Any:
+    if choice is None:
+        return None
+    names = [tool.name for tool in tools]
+    if not tools:
+        if choice == "required" or choice not in ("auto", "none"):
+            raise ValueError(
+                f"`tool_choice={choice!r}` needs tools, but the request has none; pass `tools=` or drop it."
+            )
+        return None
+    if choice in ("auto", "none", "required"):
+        return choice
+    if choice not in names:
+        raise ValueError(f"`tool_choice={choice!r}` names no tool of this request; the tools are {names!r}.")
+    return {"type": "function", "function": {"name": choice}}
+
+
+def _response_format(output: OutputSpec) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": output.name, "schema": output.schema, "strict": output.strict},
+    }
+
+
+def _is_openai_model(model: str) -> bool:
+    name = model.lower()
+    provider, slash, rest = name.partition("/")
+    if slash:
+        if provider != "openai":
+            return False
+        name = rest
+    return bool(_OPENAI_MODEL.match(name))
+
+
+def encode(request: ModelRequest) -> dict[str, Any]:
+    """The keyword arguments of `client.chat.completions.create` (without `stream`).
+
+    Neutral options: `temperature`, `top_p`, `stop` keep their names; `max_tokens` becomes
+    `max_completion_tokens` for OpenAI's own models (its reasoning models refuse `max_tokens`) and
+    stays `max_tokens` for other OpenAI-compatible servers, which often know only that one;
+    `reasoning` becomes `reasoning_effort`. Any other option is passed through unchanged.
+    """
+    kwargs: dict[str, Any] = {"model": request.model, **encode_history(request.history)}
+    if request.tools:
+        kwargs["tools"] = [tool_schema(tool) for tool in request.tools]
+    choice = _tool_choice(request.tool_choice, request.tools)
+    if choice is not None:
+        kwargs["tool_choice"] = choice
+    if request.output is not None:
+        kwargs["response_format"] = _response_format(request.output)
+    for key, value in request.options.items():
+        if key == "max_tokens":
+            if value is not None:
+                kwargs["max_completion_tokens" if _is_openai_model(request.model) else "max_tokens"] = value
+        elif key == "reasoning":
+            effort = effort_of(value)
+            if effort is not None:
+                kwargs["reasoning_effort"] = effort
+        elif key in ("stream", "stream_options"):
+            continue  # `stream()` sets these; `create()` must not stream
+        else:
+            kwargs[key] = value
+    return kwargs
+
+
+# ------------------------------------------------------------------------------------------ create
+
+
+async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
+    """One non-streaming call through `AsyncOpenAI`, decoded with `decode`."""
+    response = await client.chat.completions.create(**kwargs)
+    return decode(response)
+
+
+# ------------------------------------------------------------------------------------------ decode
+
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "length": "length",
+    "content_filter": "content_filter",
+}
+
+
+def decode(response: Any) -> Turn:
+    """A `ChatCompletion` (or its JSON dict) -> Turn: reasoning, text, tool calls, in that order.
+
+    A refusal (`message.refusal`) goes to `Turn.refusal` with finish reason "refusal". Servers that
+    report "stop" while returning tool calls are normalised to "tool_calls".
+    """
+    from openai.types.chat import ChatCompletion
+
+    if isinstance(response, Mapping):
+        response = ChatCompletion.model_construct(**response)
+    usage = _usage(getattr(response, "usage", None))
+    model = getattr(response, "model", None)
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        message = Message("assistant", [], model=model, dialect=NAME, usage=usage)
+        return Turn(message, usage, "other", None, None, model)
+    choice = choices[0]
+    wire = getattr(choice, "message", None)
+    parts: list[Part] = []
+    extra = getattr(wire, "model_extra", None) or {}
+    for name in _REASONING_FIELDS:
+        if isinstance(extra.get(name), str) and extra[name]:
+            parts.append(ReasoningPart(extra[name], dialect=NAME, extra={"field": name}))
+            break
+    content = getattr(wire, "content", None)
+    if isinstance(content, str) and content:
+        parts.append(TextPart(content))
+    elif isinstance(content, list):  # some compatible servers answer with a list of text parts
+        parts.extend(p for p in _decode_content(content) if isinstance(p, TextPart) and p.text)
+    for call in getattr(wire, "tool_calls", None) or ():
+        parts.append(_decode_call(as_dict(call)))
+    refusal = getattr(wire, "refusal", None) or None
+    raw_finish = getattr(choice, "finish_reason", None)
+    finish: FinishReason = _FINISH.get(raw_finish or "", "other")
+    if refusal:
+        finish = "refusal"
+    elif any(isinstance(p, ToolCallPart) for p in parts) and finish in ("stop", "other"):
+        finish = "tool_calls"
+    message = Message("assistant", parts, model=model, dialect=NAME, usage=usage)
+    return Turn(message, usage, finish, raw_finish, refusal, model)
+
+
+def _usage(usage: Any) -> Usage:
+    if usage is None:
+        return Usage()
+    data = as_dict(usage)
+    if not isinstance(data, Mapping):
+        return Usage()
+    completion = data.get("completion_tokens_details") or {}
+    prompt = data.get("prompt_tokens_details") or {}
+    cached = prompt.get("cached_tokens")
+    if cached is None:
+        cached = data.get("prompt_cache_hit_tokens")  # DeepSeek
+    return Usage(
+        input_tokens=int(data.get("prompt_tokens") or 0),
+        output_tokens=int(data.get("completion_tokens") or 0),
+        reasoning_tokens=int(completion.get("reasoning_tokens") or 0),
+        cached_tokens=int(cached or 0),
+    )
+
+
+# ------------------------------------------------------------------------------------------ stream
+
+
+@dataclass
+class _CallState:
+    id: str | None = None
+    name: str | None = None
+    type: str = "function"
+    arguments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Accumulator:
+    """Folds `ChatCompletionChunk`s into the JSON of one `ChatCompletion` (choice 0).
+
+    Our own (small) accumulator rather than the SDK's `ChatCompletionStreamState`, because that
+    one raises on `finish_reason == "length"` and would lose the partial answer.
+    """
+
+    id: str = ""
+    model: str = ""
+    created: int = 0
+    system_fingerprint: str | None = None
+    content: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    reasoning_field: str | None = None
+    calls: dict[int, _CallState] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: Any = None
+
+    def add(self, chunk: Any) -> list[Delta]:
+        deltas: list[Delta] = []
+        self.id = self.id or getattr(chunk, "id", "") or ""
+        self.model = self.model or getattr(chunk, "model", "") or ""
+        self.created = self.created or getattr(chunk, "created", 0) or 0
+        self.system_fingerprint = self.system_fingerprint or getattr(chunk, "system_fingerprint", None)
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = as_dict(chunk.usage)
+        for choice in getattr(chunk, "choices", None) or ():
+            if getattr(choice, "index", 0) not in (0, None):
+                continue
+            if getattr(choice, "finish_reason", None):
+                self.finish_reason = choice.finish_reason
+            delta = getattr(choice, "delta", None)
+            if delta is None:
+                continue
+            extra = getattr(delta, "model_extra", None) or {}
+            for name in _REASONING_FIELDS:
+                piece = extra.get(name)
+                if isinstance(piece, str):
+                    self.reasoning_field = self.reasoning_field or name
+                    if name == self.reasoning_field and piece:
+                        self.reasoning.append(piece)
+                        deltas.append(ReasoningDelta(piece))
+            if getattr(delta, "content", None):
+                self.content.append(delta.content)
+                deltas.append(TextDelta(delta.content))
+            if getattr(delta, "refusal", None):
+                self.refusal.append(delta.refusal)
+            for call in getattr(delta, "tool_calls", None) or ():
+                piece = self._add_call(call)
+                if piece.id or piece.name or piece.arguments:
+                    deltas.append(piece)
+        return deltas
+
+    def _add_call(self, call: Any) -> ToolCallDelta:
+        index = getattr(call, "index", None)
+        call_id = getattr(call, "id", None) or None
+        if index is None:  # some compatible servers omit it: a new id starts a new call
+            known = [i for i, state in self.calls.items() if state.id == call_id]
+            if known:
+                index = known[0]
+            elif call_id or not self.calls:
+                index = len(self.calls)
+            else:
+                index = max(self.calls)
+        state = self.calls.setdefault(index, _CallState())
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None) or None
+        piece = getattr(function, "arguments", None) or ""
+        first_id = call_id if state.id is None else None
+        first_name = name if state.name is None else None
+        state.id = state.id or call_id
+        state.name = state.name or name
+        if piece:
+            state.arguments.append(piece)
+        return ToolCallDelta(index, first_id, first_name, piece)
+
+    def completion(self) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(self.content) if self.content else None,
+            "refusal": "".join(self.refusal) if self.refusal else None,
+        }
+        if self.reasoning_field is not None:
+            message[self.reasoning_field] = "".join(self.reasoning)
+        if self.calls:
+            message["tool_calls"] = [
+                {
+                    "id": state.id or f"call_{index}",
+                    "type": state.type,
+                    "function": {"name": state.name or "", "arguments": "".join(state.arguments)},
+                }
+                for index, state in sorted(self.calls.items())
+            ]
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "choices": [
+                {"index": 0, "finish_reason": self.finish_reason, "message": message, "logprobs": None}
+            ],
+            "usage": self.usage,
+        }
+
+
+async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
+    """Stream one call: text/reasoning/tool-call deltas as chunks arrive, then one final Turn.
+
+    Asks for `stream_options={"include_usage": True}` so the final Turn has token counts. The
+    HTTP response is closed however the consumer stops (exhausted, `break`, cancelled).
+    """
+    options = {"include_usage": True, **(kwargs.get("stream_options") or {})}
+    response = await client.chat.completions.create(**{**kwargs, "stream": True, "stream_options": options})
+    accumulator = _Accumulator()
+    try:
+        async for chunk in response:
+            for delta in accumulator.add(chunk):
+                yield delta
+    finally:
+        await response.close()
+    yield decode(accumulator.completion())
+
+
+# ---------------------------------------------------------------- helpers shared with responses.py
+
+
+def parse_arguments(raw: Any) -> dict[str, Any] | str:
+    """Tool call arguments as a dict when they are a JSON object, else the raw text (never raises).
+
+    The model may write broken JSON; the agent reports that to the model as a tool error rather
+    than crashing the run, so the raw text has to survive decoding.
+    """
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if raw is None:
+        return {}
+    text = raw if isinstance(raw, str) else str(raw)
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
+
+
+def arguments_text(call: ToolCallPart) -> str:
+    """The JSON text of a call's arguments, byte-identical to what the model wrote when we have it.
+
+    Echoing the model's own text (kept in `extra["arguments"]` by the OpenAI decoders) keeps the
+    prompt prefix identical, which is what prompt caching keys on.
+    """
+    raw = call.extra.get("arguments")
+    if isinstance(call.arguments, str):
+        return call.arguments
+    if isinstance(raw, str) and parse_arguments(raw) == call.arguments:
+        return raw
+    return json.dumps(call.arguments, ensure_ascii=False)
+
+
+def wire_call_id(call_id: str) -> str:
+    """A tool call id OpenAI accepts (at most 40 characters), stable so a call and its result still pair.
+
+    Ids made by other dialects (e.g. Gemini ids we synthesise, or long vendor ids) may be too long.
+    """
+    if 0 < len(call_id) <= _MAX_ID_LENGTH and call_id.isprintable():
+        return call_id
+    return "call_" + hashlib.sha256(call_id.encode("utf-8")).hexdigest()[:24]
+
+
+def image_from_url(url: str, detail: Any = None) -> Image:
+    """An `Image` from an OpenAI `image_url`: a `data:` URL (decoded to bytes) or an http(s) URL."""
+    kwargs: dict[str, Any] = {}
+    if detail in ("auto", "low", "high"):
+        kwargs["detail"] = detail
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        mime_type = header[5:].split(";")[0] or "image/png"
+        if ";base64" not in header:
+            raise ValueError(
+                f"The image data URL {url[:60]!r}... is not base64-encoded; "
+                "pass `data:<mime>;base64,<data>` or an http(s) URL."
+            )
+        try:
+            data = base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"The image data URL {url[:60]!r}... holds invalid base64 ({exc}).") from None
+        return Image(data=data, mime_type=mime_type, **kwargs)
+    return Image(url=url, **kwargs)
+
+
+def image_placeholder(image: Image) -> str:
+    """The text that stands in for an image a wire format cannot carry in a tool result."""
+    size = f" {image.width}x{image.height}" if image.width and image.height else ""
+    what = image.url if image.url is not None else f"{image.mime_type}{size}"
+    return f"[image: {what} — this API cannot take images in tool results]"
+
+
+def as_dict(item: Any) -> Any:
+    """A plain dict from an SDK pydantic object (extra fields kept), or the value unchanged."""
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    return item
+
+
+def get(data: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """`data[name]`, also found under its camelCase spelling (`tool_calls` / `toolCalls`)."""
+    if name in data:
+        return data[name]
+    head, *rest = name.split("_")
+    camel = head + "".join(word.title() for word in rest)
+    return data.get(camel, default)
+
+
+def effort_of(reasoning: Any) -> str | None:
+    """The OpenAI reasoning effort for the neutral `reasoning` option (None: do not send one).
+
+    `True` means "medium"; a string is an effort already ("low", "minimal", "xhigh", ...); an int
+    token budget is bucketed: up to 2048 "low", up to 8192 "medium", above that "high".
+    """
+    if reasoning is None or reasoning is False:
+        return None
+    if reasoning is True:
+        return "medium"
+    if isinstance(reasoning, str):
+        return reasoning
+    if isinstance(reasoning, int):
+        if reasoning <= 0:
+            return None
+        return "low" if reasoning <= 2048 else "medium" if reasoning <= 8192 else "high"
+    raise ValueError(
+        f"The `reasoning` option {reasoning!r} is not understood; pass True/False, an effort "
+        '("low", "medium", "high") or a token budget (an int).'
+    )
+
+
+def check_system(history: Sequence[Message]) -> None:
+    """Reject content a system message cannot hold (images, tool parts), naming the part."""
+    for message in history:
+        if message.role != "system":
+            continue
+        for part in message.parts:
+            if not isinstance(part, TextPart):
+                raise ValueError(
+                    f"A system message can only hold text, but it holds {part!r}; "
+                    "move images and tool parts into user or tool messages."
+                )

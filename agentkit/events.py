@@ -1,0 +1,107 @@
+"""Events a run emits while it goes: what `agent.stream()` yields and what the live view draws.
+
+Plain frozen dataclasses, so a display or a test can match on them with `isinstance` / `match`.
+Deltas (`TextDelta`, `ReasoningDelta`, `ToolCallDelta`) come from a dialect's stream decoder; the
+agent adds tool and turn events around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+from agentkit.messages import Message, ToolCallPart, ToolResultPart, Usage
+
+if TYPE_CHECKING:
+    from agentkit.reply import Reply
+
+__all__ = [
+    "Delta",
+    "Event",
+    "ReasoningDelta",
+    "RunFinished",
+    "TextDelta",
+    "ToolCallDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "TurnFinished",
+    "TurnStarted",
+]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer's text, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's visible reasoning (thinking, reasoning_content, thought summary)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call while the model writes it: `name`/`id` on the first piece, then argument text.
+
+    `index` orders the calls of one turn (OpenAI groups argument fragments by it).
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+Delta: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """A model request is about to be sent (turn numbers start at 1)."""
+
+    turn: int
+    model: str
+    dialect: str
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    """A tool call the model made is about to run (or wait for approval)."""
+
+    call: ToolCallPart
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    """A tool call ended: `result.is_error` tells failure (bad arguments, exception, timeout, denied)."""
+
+    call: ToolCallPart
+    result: ToolResultPart
+    duration: float
+    """Seconds from start to result."""
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    """A model request was answered and decoded into `message`."""
+
+    turn: int
+    message: Message
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run is over; `reply` is what `agent(...)` returns."""
+
+    reply: Reply
+
+
+Event: TypeAlias = (
+    TextDelta | ReasoningDelta | ToolCallDelta | TurnStarted | ToolCallStarted | ToolCallFinished | TurnFinished
+    | RunFinished
+)

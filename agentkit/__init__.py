@@ -16,9 +16,11 @@ from agentkit.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    EmptyAnswerError,
     InsufficientBalanceError,
     MaxTurnsExceeded,
     ModelNotFoundError,
+    OutputRefusedError,
     OutputValidationError,
     QuotaExceededError,
     RateLimitError,
@@ -45,10 +47,12 @@ _LAZY: dict[str, str] = {
     "to_dialect": "agentkit.history",
     "tool": "agentkit.tools",
 }
-_SUBMODULES = frozenset({"dialects", "emulator", "errors", "events", "messages", "relay", "tools"})
+_SUBMODULES = frozenset(
+    {"dialects", "display", "emulator", "errors", "events", "images", "messages", "output", "relay", "tools"}
+)
 
 if TYPE_CHECKING:
-    from agentkit import emulator, events
+    from agentkit import emulator, events, images, output
     from agentkit.agent import Agent
     from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
@@ -63,11 +67,13 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "DIALECTS",
+    "EmptyAnswerError",
     "Image",
     "InsufficientBalanceError",
     "MaxTurnsExceeded",
     "Message",
     "ModelNotFoundError",
+    "OutputRefusedError",
     "OutputValidationError",
     "QuotaExceededError",
     "RateLimitError",
@@ -85,6 +91,8 @@ __all__ = [
     "emulator",
     "events",
     "from_dialect",
+    "images",
+    "output",
     "to_dialect",
     "tool",
 ]

@@ -51,7 +51,9 @@ def _relay() -> Iterator[tuple[object, str]]:
 
 def demo(models: Sequence[str]) -> int:
     import agentkit as ak
-    from agentkit.events import TextDelta, ToolCallFinished, ToolCallStarted
+    import json
+
+    from agentkit.events import ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
 
     with _relay() as (relay, where):
         print(f"agentkit demo through {where}\n")
@@ -62,9 +64,21 @@ def demo(models: Sequence[str]) -> int:
             prompt = "What is the weather in Paris and the time in Tokyo?"
             print(f"> {prompt}")
             stream = agent.stream(prompt)
+            thinking = False
             for event in stream:
+                if isinstance(event, ReasoningDelta):
+                    if not thinking:
+                        print("  (thinking) ", end="")
+                        thinking = True
+                    print(event.text, end="", flush=True)
+                    continue
+                if thinking:
+                    print()
+                    thinking = False
                 if isinstance(event, ToolCallStarted):
-                    print(f"  -> {event.call.name}({event.call.arguments})")
+                    arguments = event.call.arguments
+                    shown = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+                    print(f"  -> {event.call.name}({shown})")
                 elif isinstance(event, ToolCallFinished):
                     print(f"  <- {event.result.text[:100]}  ({event.duration * 1000:.1f} ms)")
                 elif isinstance(event, TextDelta):
@@ -77,7 +91,7 @@ def demo(models: Sequence[str]) -> int:
         agent = ak.Agent(models[0], tools=[get_weather], relay=relay, display=False)  # type: ignore[arg-type]
         agent("What is the weather in Rome?")
         agent.model = models[-1]
-        reply = agent("And what did the weather tool say?")
+        reply = agent("Thanks! Summarise what you found for me.")
         print(f"== switched {models[0]} -> {models[-1]} mid-conversation; history has {len(agent.history)} messages")
         print(f"{reply.text}\n")
     return 0

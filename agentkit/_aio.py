@@ -1,20 +1,31 @@
 """Run agentkit's async core from synchronous code, including inside Jupyter's running event loop.
 
-Why a thread: in a notebook cell an event loop is already running in the main thread, so
-`asyncio.run()` raises "cannot be called from a running event loop" (the bug users hit most in
-other frameworks), and blocking that loop with `run_until_complete` is not allowed either. When a
-loop is running here we run the coroutine on a fresh loop in a worker thread and wait for it.
+Why persistent loops: each relay keeps one async SDK client (and its connection pool) per event
+loop, and building a client costs 35-170 ms (SDK_FACTS §7) plus a new TCP connection. A fresh
+loop per `agent(...)` call (what `asyncio.run` gives) paid that on every call, so sync calls reuse
+a loop instead:
 
-Ctrl-C: the KeyboardInterrupt lands in the waiting (main) thread. We then cancel the task on the
-worker's loop and wait for it to unwind, so the agent's own `finally` blocks repair the history
-before the KeyboardInterrupt reaches the user.
+- No loop running in this thread (scripts, threads, the REPL): the thread's own loop, kept between
+  calls but not running between them, drives the coroutine right here (`run_until_complete`), so a
+  sync call costs what the async one does. Sync streams step the same loop once per batch of events.
+- A loop already running in this thread (a notebook cell): that loop cannot be blocked, nor
+  re-entered, so the coroutine goes to one shared loop on a daemon thread, and we wait for it.
+  (A sync call made from that shared thread itself, e.g. by an async tool, gets a private loop in a
+  fresh thread instead, which cannot deadlock.)
+
+Ctrl-C: the task is cancelled and allowed to unwind, so the agent's own `finally` blocks repair the
+history before the KeyboardInterrupt reaches the user. A thread loop that an interrupt escaped from
+is closed and replaced (its state may have been cut mid-callback), as `asyncio.run` would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import queue
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -31,12 +42,132 @@ def _in_running_loop() -> bool:
     return True
 
 
+# ------------------------------------------------------------------------ this thread's own loop
+
+
+class _ThreadLoop:
+    """A thread's persistent (not running) event loop; closed when the thread's locals go away."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            return
+        with contextlib.suppress(BaseException):
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        with contextlib.suppress(BaseException):
+            loop.close()
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():
+            self.close()
+
+
+_local = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    holder: _ThreadLoop | None = getattr(_local, "holder", None)
+    if holder is None or holder.loop.is_closed() or holder.pid != os.getpid():
+        holder = _local.holder = _ThreadLoop()
+    return holder.loop
+
+
+def _discard_thread_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close this thread's `loop` after an interrupt escaped it; the next call starts a fresh one."""
+    holder: _ThreadLoop | None = getattr(_local, "holder", None)
+    if holder is not None and holder.loop is loop:
+        _local.holder = None
+        holder.close()
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop, keep: asyncio.Task[Any] | None = None) -> None:
+    """Cancel the loop's pending tasks and let them unwind (what `asyncio.run` does at its end)."""
+    pending = [t for t in asyncio.all_tasks(loop) if t is not keep and not t.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def _unwind(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and run the loop until it has finished its `finally` blocks."""
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+
+
+def _run_here(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    loop = _thread_loop()
+    task = loop.create_task(coro_factory())
+    try:
+        result = loop.run_until_complete(task)
+    except BaseException as exc:
+        _unwind(loop, task)
+        if isinstance(exc, Exception):
+            _cancel_all(loop)
+        else:  # KeyboardInterrupt, SystemExit, a cancellation: the loop may be mid-callback
+            _discard_thread_loop(loop)
+        raise
+    _cancel_all(loop)  # tasks the run left behind end with it, as under `asyncio.run`
+    return result
+
+
+# ------------------------------------------------------------------- the shared background loop
+
+
+class _Background:
+    """One event loop on a daemon thread, shared by sync calls made while a loop runs in the caller."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._main, name="agentkit-loop", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        while True:
+            try:
+                self.loop.run_forever()
+                return
+            except BaseException:  # a KeyboardInterrupt escaped a task: it reached that task's waiter; go on
+                continue
+
+
+_background: _Background | None = None
+_background_lock = threading.Lock()
+
+
+def _shared_loop() -> asyncio.AbstractEventLoop | None:
+    """The shared background loop (started on first use), or None on that loop's own thread."""
+    global _background
+    with _background_lock:
+        if _background is None or _background.pid != os.getpid() or not _background.thread.is_alive():
+            _background = _Background()
+        if threading.current_thread() is _background.thread:
+            return None
+        return _background.loop
+
+
 class _Worker:
-    """A loop in its own thread, running one coroutine; cancellable from the calling thread."""
+    """One coroutine run on another thread's loop; waitable and cancellable from the calling thread.
+
+    The loop is the shared background loop, or a private loop on a fresh thread when the caller is
+    the shared loop's own thread (waiting there would block the loop it waits for).
+    """
 
     def __init__(self, coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> None:
         self._factory = coro_factory
-        self._loop = asyncio.new_event_loop()
+        shared = _shared_loop()
+        self._private = shared is None
+        self._loop = asyncio.new_event_loop() if shared is None else shared
         self._task: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
         self._done = threading.Event()
@@ -44,7 +175,34 @@ class _Worker:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="agentkit-run", daemon=True)
 
-    def _main(self) -> None:
+    def start(self) -> None:
+        """Begin the run (on the shared loop, or the private thread)."""
+        if self._private:
+            self._thread.start()
+        else:
+            self._loop.call_soon_threadsafe(self._begin)
+
+    def _begin(self) -> None:
+        try:
+            self._task = self._loop.create_task(self._factory())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            self._done.set()
+            return
+        self._ready.set()
+        self._task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            self._error = asyncio.CancelledError()
+        elif task.exception() is not None:
+            self._error = task.exception()
+        else:
+            self._result = task.result()
+        self._done.set()
+
+    def _main(self) -> None:  # the private thread
         asyncio.set_event_loop(self._loop)
         try:
             self._task = self._loop.create_task(self._factory())
@@ -62,7 +220,7 @@ class _Worker:
                 self._done.set()
 
     def run(self) -> Any:
-        self._thread.start()
+        self.start()
         try:
             while not self._done.wait(0.05):
                 pass
@@ -78,23 +236,23 @@ class _Worker:
         self._ready.wait()
         task = self._task
         if task is not None and not self._done.is_set():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between: nothing to cancel
                 self._loop.call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # the loop closed in between: nothing left to cancel
-                pass
 
 
 def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine made by `coro_factory` to completion from synchronous code.
 
-    Outside a running loop: `asyncio.run` (which turns Ctrl-C into a cancellation of the task).
-    Inside one (Jupyter): a worker thread with its own loop.
+    Outside a running loop: on this thread's persistent loop. Inside one (Jupyter): on the shared
+    background loop, waiting for it here.
     """
     if not _in_running_loop():
-        return asyncio.run(coro_factory())
+        return _run_here(coro_factory)
     result: T = _Worker(coro_factory).run()
     return result
 
+
+# ------------------------------------------------------------------------------------ iteration
 
 _END = object()
 
@@ -102,9 +260,70 @@ _END = object()
 def iterate(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     """Iterate an async iterator from synchronous code, item by item, as the items are produced.
 
-    The async iterator runs on a worker thread's loop; items cross over a queue. Leaving the loop
-    early (break, exception, Ctrl-C) cancels the async side and waits for its cleanup.
+    Leaving the loop early (break, exception, Ctrl-C) cancels the async side and waits for its cleanup.
     """
+    if not _in_running_loop():
+        return _iterate_here(agen_factory)
+    return _iterate_elsewhere(agen_factory)
+
+
+def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Step this thread's loop until items arrive; hand over every item ready at that point.
+
+    The loop runs only while the consumer waits (the pump stops it when an item arrives), so a
+    burst of events costs one loop run rather than one per event, and no thread hop.
+    """
+    loop = _thread_loop()
+    items: deque[T] = deque()
+    waiting = [False]  # the consumer is inside `run_forever`, waiting for the pump
+
+    def wake() -> None:
+        if waiting[0]:
+            waiting[0] = False
+            loop.stop()
+
+    async def pump() -> None:
+        agen = agen_factory()
+        try:
+            async for item in agen:
+                items.append(item)
+                wake()
+        finally:
+            try:
+                aclose = getattr(agen, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            finally:
+                wake()
+
+    task = loop.create_task(pump())
+    try:
+        while True:
+            if items:
+                yield items.popleft()
+            elif task.done():
+                break
+            else:
+                waiting[0] = True
+                try:
+                    loop.run_forever()
+                finally:
+                    waiting[0] = False
+        if task.cancelled():
+            raise KeyboardInterrupt
+        task.result()  # the async side's exception, if it raised
+    except BaseException as exc:
+        if not isinstance(exc, (Exception, GeneratorExit)):  # Ctrl-C: unwind, then a fresh loop next time
+            _unwind(loop, task)
+            _discard_thread_loop(loop)
+        raise
+    finally:
+        if not loop.is_closed():
+            _unwind(loop, task)
+
+
+def _iterate_elsewhere(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """The async iterator runs on the shared background loop; items cross over a queue."""
     items: queue.Queue[Any] = queue.Queue()
 
     async def pump() -> None:
@@ -122,7 +341,7 @@ def iterate(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
             items.put(_END)
 
     worker = _Worker(pump)
-    worker._thread.start()
+    worker.start()
     finished = False
     try:
         while True:

@@ -12,7 +12,9 @@ whatever the vendor:
    which mean "use the default" (OpenAI strict mode makes optional parameters required + nullable).
 3. :meth:`FuncSchema.bind`: pydantic turns the JSON values into the annotated Python types
    (dataclass and model instances, enum members, datetimes, sets...) and enforces what the shown
-   schema could not say (a dialect may have moved a constraint into the description).
+   schema could not say (a dialect may have moved a constraint into the description). Problems
+   from steps 2 and 3 are reported together, one sentence per argument, so a model can fix
+   everything in one retry.
 
 Types come from pydantic (a dependency of every vendor SDK), parameter descriptions from the
 docstring (Google, NumPy or reST, via docstring-parser), `Annotated[X, "description"]` or
@@ -258,8 +260,31 @@ def parse_arguments(tool: str, arguments: Mapping[str, Any] | str | bytes | None
     return dict(arguments)
 
 
+def import_jsonschema() -> None:
+    """Import jsonschema on first use, without the optional `rfc3987_syntax` format checker.
+
+    jsonschema registers optional format checkers at import time. One of them, `rfc3987_syntax`
+    (installed with Jupyter, through `jupyter-events`), compiles a grammar when imported, which
+    takes seconds: the first tool call in a notebook would stall for that long. agentkit never
+    checks formats (pydantic converts dates, UUIDs...), so the import is blocked while jsonschema
+    loads. The one visible effect: in this process, `jsonschema.FormatChecker` has no "iri" /
+    "iri-reference" check, unless something imported `rfc3987_syntax` earlier.
+    """
+    if "jsonschema" in sys.modules:
+        return
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if blocked and "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+            del sys.modules["rfc3987_syntax"]
+
+
 def validator_for(schema: JsonSchema) -> Validator:
-    """A Draft 2020-12 validator for `schema` (jsonschema is imported on first use: it is not light)."""
+    """A Draft 2020-12 validator for `schema` (jsonschema is imported on first use: see `import_jsonschema`)."""
+    import_jsonschema()
     from jsonschema import Draft202012Validator
 
     validator: Validator = Draft202012Validator(schema)
@@ -738,6 +763,7 @@ def raw_schema(name: str, description: str, parameters: Mapping[str, Any]) -> Fu
         )
     schema.setdefault("type", "object")
     schema.setdefault("properties", {})
+    import_jsonschema()
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 

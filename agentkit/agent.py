@@ -14,33 +14,49 @@ the next `agent(...)` call works.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio
-from agentkit.dialects.base import ModelRequest, OutputSpec, Turn, load
-from agentkit.errors import ConfigurationError, MaxTurnsExceeded, ToolArgumentsError
+from agentkit.dialects.base import ModelRequest, Turn, load
+from agentkit.errors import (
+    AgentkitError,
+    BadRequestError,
+    ConfigurationError,
+    EmptyAnswerError,
+    MaxTurnsExceeded,
+    OutputRefusedError,
+    RelayError,
+    ToolArgumentsError,
+    UpstreamError,
+)
 from agentkit.events import (
+    Delta,
     Event,
-    ReasoningDelta,
+    OutputDelta,
+    Retrying,
     RunFinished,
     TextDelta,
-    ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
     TurnFinished,
     TurnStarted,
 )
 from agentkit.messages import Image, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart, Usage
+from agentkit.output import NOTHING as _NO_PARTIAL
 from agentkit.reply import Reply, ToolCall
 
 if TYPE_CHECKING:
+    from agentkit.output import StructuredOutput
     from agentkit.relay import Relay
+    from agentkit.retry import RetryPolicy
     from agentkit.tools import Tool
 
-__all__ = ["Agent", "RunStream", "AsyncRunStream"]
+__all__ = ["Agent", "AsyncRunStream", "RunStream"]
+
+_log = logging.getLogger("agentkit")
 
 Approver = Callable[[ToolCallPart], "bool | Any"]
 
@@ -58,7 +74,10 @@ class Agent:
         parallel_tools: Run a turn's tool calls concurrently (results still go back in call order).
         display: `"auto"` shows a live widget in notebooks and nothing elsewhere; `False` never.
         approve: Called with each call of an `approval=True` tool; return True to run it.
-        output: Default structured output type for runs (see `run`).
+        output: Default structured output for runs: a pydantic model, dataclass, TypedDict, any type
+            pydantic can validate, or a JSON Schema dict (see `run`; `reply.output` holds the result).
+        output_retries: How many times an invalid structured answer is sent back to the model with
+            what is wrong before `ak.OutputValidationError`. Re-asks do not count against `max_turns`.
         **options: Model options, passed through (`temperature`, `max_tokens`, `top_p`, `stop`,
             `reasoning`, or any dialect's own parameter name).
     """
@@ -75,6 +94,7 @@ class Agent:
         display: bool | str = "auto",
         approve: Approver | None = None,
         output: Any = None,
+        output_retries: int = 2,
         **options: Any,
     ) -> None:
         if relay is None:
@@ -91,6 +111,13 @@ class Agent:
         self.display = display
         self.approve = approve
         self.output = output
+        if not isinstance(output_retries, int) or output_retries < 0:
+            raise ConfigurationError(f"`output_retries` must be an int of at least 0; got {output_retries!r}.")
+        self.output_retries = output_retries
+        # The structured-output mode that worked per (dialect, model) after a relay rejected one.
+        self._output_modes: dict[tuple[str, str], Any] = {}
+        if output is not None:
+            _structured(output)  # a bad output type is a developer mistake: say so now
         self.options = options
         self.tools: list[Tool] = _as_tools(tools)
         self.history: list[Message] = []
@@ -119,6 +146,12 @@ class Agent:
         tools = f", tools={[t.name for t in self.tools]!r}" if self.tools else ""
         return f"Agent({self.model!r}{tools}, messages={len(self.history)})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """The agent in a notebook: model, tools, system prompt, and the conversation so far."""
+        from agentkit.display.render import agent_bundle
+
+        return agent_bundle(self)
+
     # ------------------------------------------------------------------ entry points
 
     def __call__(self, prompt: str | None = None, **kwargs: Any) -> Reply:
@@ -131,11 +164,27 @@ class Agent:
         Works in scripts and inside Jupyter (where an event loop is already running).
         No prompt continues from the history as it is.
         """
-        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, **options))
+        from agentkit.display import open_view
+
+        view = open_view(self, options.pop("display", self.display), prompt)
+        if view is not None:  # a notebook: stream, and feed the live view from this (the kernel's) thread
+            from agentkit.display.live import run_sync
+
+            return run_sync(self, view, lambda: self._events(prompt, images, output, options, streaming=True),
+                            has_prompt=prompt is not None or bool(images))
+        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options))
 
     async def arun(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
                    **options: Any) -> Reply:
         """The async twin of `run` (the core: `run` bridges to it)."""
+        from agentkit.display import open_view
+
+        view = open_view(self, options.pop("display", self.display), prompt)
+        if view is not None:
+            from agentkit.display.live import run_async
+
+            return await run_async(self, view, self._events(prompt, images, output, options, streaming=True),
+                                   has_prompt=prompt is not None or bool(images))
         reply: Reply | None = None
         async for event in self._events(prompt, images, output, options, streaming=False):
             if isinstance(event, RunFinished):
@@ -160,6 +209,11 @@ class Agent:
         if self._lock is None:
             self._lock = asyncio.Lock()
         # One run at a time per agent: two interleaved runs would corrupt the shared history.
+        # A run the caller left with `break` is closed by the loop's async-generator finalizer a
+        # few iterations later; give it that moment before calling the agent busy.
+        deadline = time.monotonic() + 1.0
+        while self._lock.locked() and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         if self._lock.locked():
             raise RuntimeError(
                 "This agent is already running; wait for the current run to finish, or use another `ak.Agent`."
@@ -175,7 +229,7 @@ class Agent:
         model = self.model
         dialect, name = self.relay.route(model)
         module = load(dialect)
-        spec = _output_spec(output if output is not None else self.output)
+        structured = _structured(output if output is not None else self.output)
         merged = {**self.options, **options}
         if prompt is not None or images:
             self.history.append(Message.user(prompt or "", *(_as_image(i) for i in images)))
@@ -187,19 +241,49 @@ class Agent:
         last: Message | None = None
         turns = 0
         answered = False
+        answer: Any = None
+        answer_text: str | None = None
+        asking = None
+        if structured is not None:
+            from agentkit.output import OutputRun
+
+            asking = OutputRun(structured, dialect=dialect, model=name, tools=self.tools,
+                               retries=self.output_retries, modes=self._output_modes)
+        limit = self.max_turns  # re-asks for a valid structured answer raise it: they are not the model's turns
         try:
-            for turn in range(1, self.max_turns + 1):
+            turn = 0
+            while True:
+                turn += 1
+                if turn > limit:
+                    raise MaxTurnsExceeded(
+                        f"The model was still calling tools after `max_turns={self.max_turns}` requests. "
+                        "Raise `max_turns=`, or call `agent()` to let it continue from here.",
+                        max_turns=self.max_turns,
+                    )
                 turns = turn
                 yield TurnStarted(turn, name, dialect)
-                request = ModelRequest(
-                    model=name, history=self._with_system(), tools=self.tools, options=merged, output=spec
-                )
+                request = self._request(name, merged, asking)
                 result: Turn | None = None
-                async for item in self._call_model(module, dialect, name, request, streaming=streaming):
-                    if isinstance(item, Turn):
-                        result = item
-                    else:
+                try:
+                    async for item in self._call_model(module, dialect, name, request, streaming=streaming):
+                        if isinstance(item, Turn):
+                            result = item
+                            continue
                         yield item
+                        if asking is not None:
+                            partial = asking.partial(item)
+                            if partial is not _NO_PARTIAL:
+                                yield OutputDelta(partial)
+                except BadRequestError as exc:
+                    # A relay without native structured output (or the forced tool) answers 400:
+                    # ask the next way, visibly; the rejected request is not a turn.
+                    if asking is None:
+                        raise
+                    if not asking.fall_back(exc):
+                        raise asking.first_error(exc) from None
+                    turn -= 1
+                    asking.new_turn()
+                    continue
                 assert result is not None, "a dialect stream must end with a Turn"
                 message = result.message
                 self.history.append(message)
@@ -207,17 +291,41 @@ class Agent:
                 last = message
                 usage = usage + result.usage
                 yield TurnFinished(turn, message, result.usage)
+                if asking is not None:
+                    asking.new_turn()
+                    if result.refusal:
+                        raise OutputRefusedError(
+                            f"The model {name!r} refused to give the structured answer: {result.refusal!r}. "
+                            "Rephrase the request, or ask without `output=`.",
+                            refusal=result.refusal,
+                        )
+                    verdict = asking.judge(result)
+                    if verdict.kind == "answer":
+                        if verdict.results:
+                            self.history.append(Message("tool", list(verdict.results)))
+                        answer, answer_text = verdict.value, verdict.text
+                        break
+                    if verdict.kind in ("retry", "fail"):
+                        if verdict.calls:
+                            async for event in self._run_tools(verdict.calls, dialect, records):
+                                yield event
+                        if verdict.results:
+                            if self.history and self.history[-1].role == "tool" and verdict.calls:
+                                self.history[-1].parts.extend(verdict.results)
+                            else:
+                                self.history.append(Message("tool", list(verdict.results)))
+                        if verdict.kind == "fail":
+                            assert verdict.error is not None
+                            raise verdict.error
+                        if verdict.followup is not None:
+                            self.history.append(verdict.followup)
+                        limit += 1
+                        continue
                 calls = message.tool_calls
                 if not calls:
                     break
                 async for event in self._run_tools(calls, dialect, records):
                     yield event
-            else:
-                raise MaxTurnsExceeded(
-                    f"The model was still calling tools after `max_turns={self.max_turns}` requests. "
-                    "Raise `max_turns=`, or call `agent()` to let it continue from here.",
-                    max_turns=self.max_turns,
-                )
         finally:
             self._repair(start, answered)
 
@@ -225,17 +333,30 @@ class Agent:
         reasoning = "".join(p.text for m in self.history[start:] if m.role == "assistant"
                             for p in m.parts if isinstance(p, ReasoningPart)) or None
         reply = Reply(
-            text=last.text,
+            text=last.text if answer_text is None else answer_text,
             model=last.model or name,
             dialect=dialect,
             usage=usage,
             tool_calls=list(records.values()),
             reasoning=reasoning,
+            output=answer,
             messages=list(self.history[start:]),
             turns=turns,
             elapsed=time.perf_counter() - started,
         )
         yield RunFinished(reply)
+
+    def _request(self, name: str, options: dict[str, Any], asking: Any) -> ModelRequest:
+        """The next model request; a structured-output run adds its output spec, final tool or instructions."""
+        if asking is None:
+            return ModelRequest(model=name, history=self._with_system(), tools=self.tools, options=options)
+        history = self._with_system()
+        instructions = asking.instructions
+        if instructions:
+            leading = next((i for i, m in enumerate(history) if m.role != "system"), len(history))
+            history.insert(leading, Message.system(instructions))
+        return ModelRequest(model=name, history=history, tools=asking.tools, options=asking.options(options),
+                            output=asking.spec, tool_choice=asking.tool_choice)
 
     def _with_system(self) -> list[Message]:
         if self.system and not (self.history and self.history[0].role == "system"):
@@ -243,29 +364,90 @@ class Agent:
         return list(self.history)
 
     async def _call_model(self, module: Any, dialect: str, name: str, request: ModelRequest,
-                          *, streaming: bool) -> AsyncIterator[Turn | TextDelta | ReasoningDelta | ToolCallDelta]:
-        kwargs = module.encode(request)
-        client = self.relay.async_client(dialect)  # type: ignore[arg-type]
+                          *, streaming: bool) -> AsyncIterator[Turn | Delta | Retrying]:
+        """One model request, retried by the relay's `retry_policy`, the same way in every dialect.
+
+        The SDK client has its own retries off (`agentkit.retry` says why). Each attempt holds one of
+        the relay's concurrency slots, released while waiting to retry. A stream is retried only
+        while none of it was yielded; an empty answer is retried like a 5xx, and never appended.
+        Whatever fails ends as an `ak.AgentkitError` (the SDK exception, whose request holds the
+        key, is not chained).
+        """
         try:
-            async with self.relay.semaphore():
-                if streaming:
-                    async for item in module.stream(client, kwargs):
-                        yield item
-                else:
-                    yield await module.create(client, kwargs)
-        except (Exception, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError):
+            kwargs = module.encode(request)
+        except ValueError as exc:  # content this dialect cannot carry, a bad option value
+            if isinstance(exc, ConfigurationError):
                 raise
+            raise ConfigurationError(str(exc)) from None
+        client = self.relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
+        policy = self.relay.retry_policy
+        attempt = 0
+        while True:
+            shown = False
+            error: Exception
+            try:
+                result: Turn | None = None
+                async with self.relay.semaphore():
+                    if streaming:
+                        async for item in module.stream(client, kwargs):
+                            if isinstance(item, Turn):
+                                result = item
+                            else:
+                                shown = True
+                                yield item
+                    else:
+                        result = await module.create(client, kwargs)
+                if result is None:
+                    raise UpstreamError("The stream ended without a final answer", status=200, dialect=dialect,
+                                        model=name, code="malformed_stream")
+                _check_not_empty(result, dialect, name)
+            except Exception as exc:
+                error = await self._model_error(exc, dialect, name)
+            else:
+                yield result
+                return
+            attempt += 1
+            wait = None if shown else policy.delay(error, attempt)
+            if wait is None:
+                raise _final_error(error, policy, attempt, shown=shown)
+            _log.info("Retrying the request to %r in %.2f s after: %s", name, wait, error)
+            yield Retrying(attempt, wait, error)
+            await asyncio.sleep(wait)
+
+    async def _model_error(self, exc: Exception, dialect: str, name: str) -> Exception:
+        """The agentkit error for anything a model request raised (SDK, transport, or an unreadable answer)."""
+        from agentkit.errors import ModelNotFoundError, from_sdk_error
+
+        if isinstance(from_sdk_error(exc, dialect=dialect, model=name), ModelNotFoundError):
+            # Its hint needs the relay's model list: a blocking request, kept off the event loop.
+            mapped = await asyncio.to_thread(self.relay.map_error, exc, dialect=dialect, model=name)
+        else:
             mapped = self.relay.map_error(exc, dialect=dialect, model=name)
-            if mapped is exc:
-                raise
-            raise mapped from None
+        if isinstance(mapped, AgentkitError):
+            return mapped
+        if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+            return ConfigurationError(
+                f"The `{dialect}` SDK refused an option: {exc}. Pass only options this dialect takes "
+                "(or the vendor's own name for it)."
+            )
+        # Not an SDK failure: the answer could not be decoded (bad JSON in an event, a shape the
+        # SDK or decoder did not expect). Typed and retryable like a 5xx; the cause stays chained
+        # for debugging (it is our decoder's exception, with no request and so no key in it).
+        from agentkit.errors import redact
+
+        text = redact(f"{type(exc).__name__}: {exc}", self.relay.secrets)[:500]
+        error = UpstreamError(f"The relay's answer could not be read ({text})", status=200, dialect=dialect,
+                              model=name, code="malformed_response")
+        error.__cause__ = exc
+        return error
 
     async def _run_tools(self, calls: list[ToolCallPart], dialect: str,
                          records: dict[str, ToolCall]) -> AsyncIterator[Event]:
         """Run one turn's calls (concurrently if allowed); events as they happen, results in call order."""
         events: asyncio.Queue[Event | None] = asyncio.Queue()
         results: list[ToolResultPart | None] = [None] * len(calls)
+        for call in calls:  # reserve the slots now so `reply.tool_calls` keeps the model's call order
+            records[call.id] = ToolCall(call.id, call.name, call.arguments)
 
         async def one(i: int, call: ToolCallPart) -> None:
             await events.put(ToolCallStarted(call))
@@ -400,10 +582,15 @@ class AsyncRunStream:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Event]:
-        async for event in self._events:
-            if isinstance(event, RunFinished):
-                self.reply = event.reply
-            yield event
+        try:
+            async for event in self._events:
+                if isinstance(event, RunFinished):
+                    self.reply = event.reply
+                yield event
+        finally:  # left early (`break`, an exception): end the run now, so the agent is free again
+            aclose = getattr(self._events, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -425,31 +612,58 @@ def _as_tools(tools: Iterable[Any]) -> list[Tool]:
 
 
 def _as_image(value: Any) -> Image:
-    """Accept what users pass as an image; vision details (sniffing, downscaling) live in `images`."""
-    if isinstance(value, Image):
-        return value
-    try:
-        from agentkit.images import to_image
-    except ImportError:  # pragma: no cover - the images module arrives with vision support
-        to_image = None
-    if to_image is not None:
-        return to_image(value)
-    if isinstance(value, (bytes, bytearray)):
-        return Image(data=bytes(value))
-    if isinstance(value, (str, Path)):
-        text = str(value)
-        if text.startswith(("http://", "https://")):
-            return Image(url=text)
-        return Image(data=Path(text).read_bytes())
-    raise ConfigurationError(f"Cannot use {type(value).__name__} {value!r:.60} as an image; pass a path, URL or bytes.")
+    """Accept what users pass as an image: sniffing, sizing and encoding live in `agentkit.images`."""
+    from agentkit.images import to_image
+
+    return to_image(value)
 
 
-def _output_spec(output: Any) -> OutputSpec | None:
+def _check_not_empty(turn: Turn, dialect: str, model: str) -> None:
+    """Raise `EmptyAnswerError` for an answer with no text, no tool call and no refusal."""
+    for part in turn.message.parts:
+        if isinstance(part, TextPart):
+            if part.text.strip():
+                return
+        elif not isinstance(part, ReasoningPart):
+            return  # a tool call (or any other content)
+    if turn.refusal:
+        return
+    why = {
+        "length": " It stopped at the token limit before answering: raise `max_tokens=`.",
+        "content_filter": " A content filter stopped it: rephrase the request.",
+    }.get(turn.finish_reason, " Run again, or rephrase the request.")
+    raise EmptyAnswerError(
+        f"The model {model!r} answered with no text and no tool call (finish reason "
+        f"{turn.raw_finish_reason or turn.finish_reason!r}).{why}",
+        model=model, dialect=dialect, finish_reason=turn.finish_reason,
+    )
+
+
+def _final_error(error: Exception, policy: RetryPolicy, attempts: int, *, shown: bool) -> Exception:
+    """`error` as raised to the user, saying why it was not (or no longer) retried."""
+    from agentkit.retry import give_up_note, with_advice
+
+    retryable = bool(getattr(error, "retryable", False))
+    if shown and retryable:
+        note = ("Part of the answer had already been shown, so it was not retried (that would show it twice); "
+                "the partial answer was dropped and the history is as before this request. Run again to retry.")
+    else:
+        note = give_up_note(error, policy, attempts) or ""
+    if not note:
+        return error
+    if isinstance(error, RelayError):
+        return with_advice(error, f"{error.advice} {note}")
+    if isinstance(error, EmptyAnswerError):
+        return EmptyAnswerError(f"{error} {note}", model=error.model, dialect=error.dialect,
+                                finish_reason=error.finish_reason)
+    return error
+
+
+def _structured(output: Any) -> StructuredOutput | None:
+    """The structured output `output=` asks for (None: a plain text answer)."""
     if output is None:
         return None
-    if isinstance(output, dict):
-        return OutputSpec(schema=output, name=str(output.get("title") or "output"))
-    from agentkit.output import spec_for
+    from agentkit.output import prepare
 
-    return spec_for(output)
+    return prepare(output)
 

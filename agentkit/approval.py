@@ -1,8 +1,10 @@
 """Asking the user before an `approval=True` tool runs.
 
-Outside notebooks the default asks on the terminal. Where nobody can answer (no terminal), a
-call is denied, and the model is told so, rather than run unseen: a tool marked for approval is one
-the user wanted to see first. Pass `approve=` to `ak.Agent` to decide in code.
+In a notebook with the live view on, the tool's card shows Approve/Deny buttons and the run waits
+for the click (`agentkit.display.live` sets `notebook_approver` for the run). Outside notebooks the
+default asks on the terminal. Where nobody can answer (no terminal), a call is denied, and the
+model is told so, rather than run unseen: a tool marked for approval is one the user wanted to see
+first. Pass `approve=` to `ak.Agent` to decide in code; it wins over the buttons and the prompt.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 from agentkit.messages import ToolCallPart
 
-__all__ = ["default_approver", "terminal_approver"]
+__all__ = ["default_approver", "notebook_approver", "terminal_approver"]
+
+notebook_approver: ContextVar[Callable[[ToolCallPart], Awaitable[bool]] | None] = ContextVar(
+    "agentkit_notebook_approver", default=None
+)
+"""The approver of the live view showing the current run (its buttons), if there is one."""
 
 
 async def terminal_approver(call: ToolCallPart) -> bool:
@@ -35,7 +43,11 @@ async def _deny(call: ToolCallPart) -> bool:
 
 
 def default_approver() -> Callable[[ToolCallPart], Awaitable[bool]]:
-    """The terminal prompt when there is one, else a denial that says how to approve in code."""
+    """The live view's buttons in a notebook run, else the terminal prompt when there is one, else
+    a denial that says how to approve in code."""
+    buttons = notebook_approver.get()
+    if buttons is not None:
+        return buttons
     try:
         interactive = sys.stdin is not None and sys.stdin.isatty()
     except ValueError:  # stdin closed

@@ -19,8 +19,10 @@ The hierarchy::
     │   ├── UpstreamError            5xx (and error events inside a 200 stream): retried, then raised
     │   └── RelayConnectionError     refused, reset or dropped connections (no HTTP status)
     │       └── RelayTimeoutError    the relay did not answer within `timeout`
+    ├── EmptyAnswerError             the model answered with nothing, even after retries
     ├── ToolArgumentsError           a model's tool arguments failed the tool's schema
     ├── OutputValidationError        structured output failed its schema after every re-ask
+    ├── OutputRefusedError           the model refused to give the structured answer
     └── MaxTurnsExceeded             the run hit `max_turns` model requests
 
 Every relay error carries `.status`, `.message` (the relay's own words), `.dialect`, `.model` and
@@ -41,9 +43,11 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "EmptyAnswerError",
     "InsufficientBalanceError",
     "MaxTurnsExceeded",
     "ModelNotFoundError",
+    "OutputRefusedError",
     "OutputValidationError",
     "QuotaExceededError",
     "RateLimitError",
@@ -109,8 +113,10 @@ class RelayError(AgentkitError):
             what += f" answered HTTP {self.status}"
             if self.code:
                 what += f" ({self.code})"
+        elif isinstance(self, RelayTimeoutError):
+            what += " did not answer in time"
         else:
-            what += " could not be reached"
+            what = "The connection to the relay failed"
         if self.model:
             what += f" for model {self.model!r}"
         if self.dialect:
@@ -203,6 +209,33 @@ class RelayTimeoutError(RelayConnectionError):
     advice = "Raise `timeout=` on the Relay, or stream the answer so long replies do not time out."
 
 
+class EmptyAnswerError(AgentkitError):
+    """The model answered with no text and no tool call, even after the retries of the relay's policy.
+
+    A bare empty answer is usually a glitch (some models return one after tool results), so it is
+    retried like a 5xx; one cut short by `max_tokens` or a content filter is raised at once, since
+    asking again the same way gives the same nothing. The empty message is not added to the history.
+
+    Attributes:
+        model: The model that answered.
+        dialect: The dialect (door) it answered through.
+        finish_reason: Why the model stopped ("stop", "length", "content_filter", ...).
+    """
+
+    def __init__(
+        self, message: str, *, model: str | None = None, dialect: str | None = None, finish_reason: str | None = None
+    ) -> None:
+        self.model = model
+        self.dialect = dialect
+        self.finish_reason = finish_reason
+        super().__init__(message)
+
+    @property
+    def retryable(self) -> bool:
+        """Only an unexplained empty answer is worth asking again."""
+        return self.finish_reason not in ("length", "content_filter", "refusal")
+
+
 class ToolArgumentsError(AgentkitError, ValueError):
     """A model's arguments for a tool failed its schema. The message is written for the model to act on."""
 
@@ -218,6 +251,18 @@ class OutputValidationError(AgentkitError, ValueError):
     def __init__(self, message: str, *, raw: str = "", errors: list[str] | None = None) -> None:
         self.raw = raw
         self.errors = errors or []
+        super().__init__(message)
+
+
+class OutputRefusedError(AgentkitError):
+    """The model refused to give the structured answer (OpenAI's `refusal`, Anthropic's `refusal` stop).
+
+    Not re-asked: a refusal is the model's decision, not a formatting slip. `.refusal` holds its
+    words; the refusal stays in the history, so `agent(...)` can go on from it.
+    """
+
+    def __init__(self, message: str, *, refusal: str = "") -> None:
+        self.refusal = refusal
         super().__init__(message)
 
 
@@ -301,7 +346,10 @@ def error_from_status(
     cls: type[RelayError]
     if effective is None:
         cls = RelayConnectionError
-    elif effective == 429 and "insufficient_quota" in (code, kind):
+    elif effective == 429 and (
+        "insufficient_quota" in (code, kind)
+        or ("rate_limit_exceeded" not in (code, kind) and retry_after is None and _spent_quota(message, body))
+    ):
         cls = QuotaExceededError
     elif effective == 400 and any(m in f"{code} {kind} {json.dumps(body, default=str)}" for m in _AUTH_MARKERS):
         cls = AuthenticationError
@@ -318,6 +366,23 @@ def error_from_status(
         code=code or kind,
         retry_after=retry_after if cls is RateLimitError or retry_after else None,
     )
+
+
+_SPENT = re.compile(r"exceeded your current quota|insufficient[_ ]quota|quota (?:is )?(?:used up|exhausted)", re.I)
+_PER_WINDOW = re.compile(r"per[ _-]?(?:minute|second|hour)|PerMinute|PerSecond|retry in", re.I)
+
+
+def _spent_quota(message: str, body: Any) -> bool:
+    """A 429 whose words say the quota is spent (not a per-minute rate), in any door's body shape.
+
+    The Anthropic and Gemini error bodies have no `insufficient_quota` code, so relays say it in the
+    message (OpenAI's own wording: "You exceeded your current quota"). Gemini uses the same words
+    for per-minute limits too, but then names the window (its `QuotaFailure` details) or says when to
+    retry: those stay retryable, as does a 429 with `Retry-After` or coded `rate_limit_exceeded`.
+    """
+    if not _SPENT.search(message):
+        return False
+    return not _PER_WINDOW.search(message if isinstance(body, (bytes, str)) else json.dumps(body, default=str))
 
 
 def _parse_body(body: Any) -> tuple[str, str | None, str | None]:
@@ -351,16 +416,26 @@ def _parse_body(body: Any) -> tuple[str, str | None, str | None]:
 
 
 def _retry_after(response: Any) -> float | None:
+    """Seconds from `retry-after-ms`, or `Retry-After` as seconds or as an HTTP date (RFC 9110)."""
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
     try:
         ms = headers.get("retry-after-ms")
         if ms is not None:
-            return float(ms) / 1000
+            return max(0.0, float(ms) / 1000)
         value = headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            import email.utils
+            import time
+
+            when = email.utils.parsedate_to_datetime(str(value))
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
 
 

@@ -8,7 +8,7 @@ agent adds tool and turn events around them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from agentkit.messages import Message, ToolCallPart, ToolResultPart, Usage
 
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Delta",
     "Event",
+    "OutputDelta",
     "ReasoningDelta",
+    "Retrying",
     "RunFinished",
     "TextDelta",
     "ToolCallDelta",
@@ -95,6 +97,32 @@ class TurnFinished:
 
 
 @dataclass(frozen=True)
+class Retrying:
+    """A model request failed in a way worth retrying; it is sent again after `delay` seconds.
+
+    Comes only before anything of that request was shown (a stream is never retried half-way).
+    """
+
+    attempt: int
+    """The retry about to be made (1 for the first)."""
+    delay: float
+    """Seconds waited before it (the relay's `Retry-After`, or the jittered backoff)."""
+    error: Exception
+    """What failed (an `ak.RelayError` or `ak.EmptyAnswerError`; no secret in it)."""
+
+
+@dataclass(frozen=True)
+class OutputDelta:
+    """The structured answer so far, while it streams (runs with `output=`).
+
+    `partial` is the JSON parsed so far (dicts, lists, strings cut where the stream is), not yet
+    validated or converted: fields appear as the model writes them. `reply.output` has the result.
+    """
+
+    partial: Any
+
+
+@dataclass(frozen=True)
 class RunFinished:
     """The run is over; `reply` is what `agent(...)` returns."""
 
@@ -103,5 +131,5 @@ class RunFinished:
 
 Event: TypeAlias = (
     TextDelta | ReasoningDelta | ToolCallDelta | TurnStarted | ToolCallStarted | ToolCallFinished | TurnFinished
-    | RunFinished
+    | Retrying | OutputDelta | RunFinished
 )

@@ -64,9 +64,9 @@ class Image:
             raise ValueError(f"The image at {self.url!r} is a URL, not bytes; it has no base64 form.")
         return base64.b64encode(self.data).decode("ascii")
 
-    @property
+    @functools.cached_property
     def data_url(self) -> str:
-        """A `data:` URL for byte images, or the http(s) URL itself."""
+        """A `data:` URL for byte images, or the http(s) URL itself (built once, like `base64`)."""
         if self.url is not None:
             return self.url
         return f"data:{self.mime_type};base64,{self.base64}"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
 from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error
+from agentkit.retry import ConcurrencyLimit, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,8 +142,12 @@ class Relay:
             `{"deepseek-*": "anthropic"}`.
         backup_urls: Backup hosts (roots or door URLs, in order), tried on connection errors and 5xx.
         timeout: Seconds to wait for a response (each SDK gets it in its own unit).
-        max_retries: Retries after the first attempt, for 408/429/5xx and connection errors.
-        max_concurrency: Requests in flight at once through this relay (relays document ~100 per key).
+        max_retries: Retries after the first attempt, for 408/429/5xx and connection errors. The
+            agent applies them itself, the same way in every dialect (see `agentkit.retry`).
+        backoff: `(initial, max)` seconds of the exponential wait between retries (jittered; a
+            relay's `Retry-After` wins). Default `(0.5, 8.0)`.
+        max_concurrency: Requests in flight at once through this relay, across all threads and
+            event loops (relays document ~100 per key).
         headers: Extra headers sent on every request (e.g. a tenant id).
     """
 
@@ -161,6 +166,7 @@ class Relay:
         max_retries: int = _DEFAULT_RETRIES,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         headers: Mapping[str, str] | None = None,
+        backoff: tuple[float, float] = (0.5, 8.0),
     ) -> None:
         if isinstance(backup_urls, str):
             backup_urls = [backup_urls]
@@ -182,14 +188,18 @@ class Relay:
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.max_concurrency = int(max_concurrency)
+        try:
+            initial, cap = backoff
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"`backoff` must be a pair `(initial, max)` of seconds; got {backoff!r}.") from None
+        #: How the agent retries failed model requests (`max_retries`, `backoff`).
+        self.retry_policy = RetryPolicy(self.max_retries, float(initial), float(cap))
+        self._limit = ConcurrencyLimit(self.max_concurrency)
         self.headers = dict(headers or {})
         self._key = _Secret(api_key or None)
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
         self._models_cache: list[str] | None = None
@@ -355,28 +365,31 @@ class Relay:
                 self._clients[door] = self._build(door, asynchronous=False)
             return self._clients[door]
 
-    def async_client(self, dialect: Dialect) -> Any:
+    def async_client(self, dialect: Dialect, *, sdk_retries: bool = True) -> Any:
         """The async SDK client for a dialect's door, one per event loop.
 
         Why per loop: httpx2 connection pools belong to the loop they were opened on, and the sync
         bridge (`agent(...)` outside a notebook) may run each call on a fresh loop.
+
+        `sdk_retries=False` gives a client whose SDK never retries: the agent uses it and retries
+        with `retry_policy` itself, the same way for every dialect (`agentkit.retry`).
         """
         door = DOOR_OF[self._check_dialect(dialect, "`async_client()`")]
         loop = asyncio.get_running_loop()
+        slot = door if sdk_retries else f"{door}/no-retries"
         with self._lock:
             clients = self._async_clients.setdefault(loop, {})
-            if door not in clients:
-                clients[door] = self._build(door, asynchronous=True)
-            client = clients[door]
+            if slot not in clients:
+                clients[slot] = self._build(door, asynchronous=True, retries=self.max_retries if sdk_retries else 0)
+            client = clients[slot]
         return client.aio if door == "gemini" else client
 
-    def semaphore(self) -> asyncio.Semaphore:
-        """The running loop's limiter of in-flight requests through this relay (`max_concurrency`)."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if loop not in self._semaphores:
-                self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
-            return self._semaphores[loop]
+    def semaphore(self) -> ConcurrencyLimit:
+        """This relay's limit on requests in flight (`max_concurrency`), shared by every thread and loop.
+
+        `async with relay.semaphore(): ...` holds one slot; see `agentkit.retry.ConcurrencyLimit`.
+        """
+        return self._limit
 
     def map_error(self, exc: BaseException, *, dialect: str | None = None, model: str | None = None) -> BaseException:
         """The agentkit error for an SDK exception raised through this relay (or `exc` itself)."""
@@ -386,16 +399,24 @@ class Relay:
         from agentkit.errors import ModelNotFoundError
 
         if isinstance(mapped, ModelNotFoundError) and model and not mapped.suggestions:
-            suggestions = [m for m in self.close_models(model) if m != model]
-            if suggestions:
-                mapped = ModelNotFoundError(
-                    mapped.message,
-                    suggestions=suggestions,
-                    status=mapped.status,
-                    dialect=mapped.dialect,
-                    model=mapped.model,
-                    code=mapped.code,
-                )
+            fields: dict[str, Any] = {
+                "status": mapped.status, "dialect": mapped.dialect, "model": mapped.model, "code": mapped.code,
+            }
+            if model in self.close_models(model, n=1):
+                # The relay lists the model, so the 404 is about the door (R2/R3 relays lack some).
+                if dialect in (None, "openai"):
+                    advice = (f"The relay lists {model!r} in `/v1/models` but did not find it: it may have no "
+                              "channel for it right now; try again later, or another model.")
+                elif dialect == "responses":
+                    advice = (f"The relay lists {model!r} in `/v1/models`, so it probably does not serve the "
+                              f"Responses API: use `{model}` (Chat Completions) instead of `responses:{model}`.")
+                else:
+                    advice = (f"The relay lists {model!r} in `/v1/models`, so its `{dialect}` door is probably "
+                              f"missing or elsewhere: use `openai:{model}`, set `{dialect}_url=`, or leave "
+                              f"{dialect!r} out of `dialects=` on the Relay.")
+                mapped = ModelNotFoundError(mapped.message, advice=advice, **fields)
+            elif suggestions := [m for m in self.close_models(model) if m != model]:
+                mapped = ModelNotFoundError(mapped.message, suggestions=suggestions, **fields)
         return mapped
 
     def _http_client(self, *, asynchronous: bool = False) -> Any:
@@ -417,19 +438,19 @@ class Relay:
             sync_transport = FailoverTransport(self.root, self.backup_roots)
         return httpx2.Client(timeout=timeout, transport=sync_transport, follow_redirects=True)
 
-    def _build(self, door: str, *, asynchronous: bool) -> Any:
+    def _build(self, door: str, *, asynchronous: bool, retries: int | None = None) -> Any:
         builder: Callable[..., Any] = {
             "openai": self._build_openai,
             "anthropic": self._build_anthropic,
             "gemini": self._build_gemini,
         }[door]
-        return builder(asynchronous=asynchronous)
+        return builder(asynchronous=asynchronous, retries=self.max_retries if retries is None else retries)
 
     def _placeholder_key(self) -> str:
         # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
         return self._key.get() or "no-key"
 
-    def _build_openai(self, *, asynchronous: bool) -> Any:
+    def _build_openai(self, *, asynchronous: bool, retries: int) -> Any:
         import openai
 
         cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
@@ -437,12 +458,12 @@ class Relay:
             base_url=self.doors["openai"],
             api_key=self._placeholder_key(),
             timeout=self.timeout,
-            max_retries=self.max_retries,
+            max_retries=retries,
             default_headers=self.headers or None,
             http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
         )
 
-    def _build_anthropic(self, *, asynchronous: bool) -> Any:
+    def _build_anthropic(self, *, asynchronous: bool, retries: int) -> Any:
         import anthropic
 
         key = self._placeholder_key()
@@ -453,12 +474,12 @@ class Relay:
             base_url=self.doors["anthropic"],
             api_key=key,
             timeout=self.timeout,
-            max_retries=self.max_retries,
+            max_retries=retries,
             default_headers={"x-api-key": key, **self.headers},
             http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
         )
 
-    def _build_gemini(self, *, asynchronous: bool) -> Any:
+    def _build_gemini(self, *, asynchronous: bool, retries: int) -> Any:
         from google import genai
         from google.genai import types
 
@@ -468,7 +489,7 @@ class Relay:
             "timeout": int(self.timeout * 1000),  # milliseconds in google-genai
             # google-genai has no retries by default; match the other SDKs' policy.
             "retry_options": types.HttpRetryOptions(
-                attempts=self.max_retries + 1,
+                attempts=retries + 1,
                 initial_delay=0.5,
                 max_delay=8.0,
                 http_status_codes=[408, 429, 500, 502, 503, 504],

@@ -49,6 +49,18 @@ class Reply:
     def __str__(self) -> str:
         return self.text
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """HTML (the run as cards), Markdown and plain text: for nbconvert, GitHub and consoles."""
+        from agentkit.display.render import reply_bundle
+
+        return reply_bundle(self)
+
+    def _ipython_display_(self) -> None:
+        """Shown as the cell's result, unless the live view above already showed this very run."""
+        from agentkit.display import show_reply
+
+        show_reply(self)
+
     def __repr__(self) -> str:
         calls = f", tool_calls={[c.name for c in self.tool_calls]!r}" if self.tool_calls else ""
         text = self.text if len(self.text) <= 80 else self.text[:77] + "..."

@@ -38,7 +38,6 @@ import contextlib
 import contextvars
 import functools
 import inspect
-import io
 import json
 import logging
 import threading
@@ -670,20 +669,14 @@ def _label(source: object) -> str:
 #: `FunctionResponse.parts` (Gemini 3 models) take images.
 TOOL_RESULT_IMAGES: dict[str, bool] = {"openai": False, "responses": True, "anthropic": True, "gemini": True}
 
-_IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-
 
 def result_to_content(value: Any) -> Content:
     """The content of a tool result for a return value.
 
     str -> text; numbers, booleans and None -> JSON text; dicts, lists, dataclasses and pydantic
     models -> JSON text (datetimes, enums, UUIDs... as pydantic serializes them); `ak.Image`, PIL
-    images and image bytes -> an image; a list mixing images and other values -> one part each.
+    images, matplotlib figures and image bytes -> an image (see `agentkit.images`); a list mixing
+    images and other values -> one part each.
     """
     if isinstance(value, (TextPart, ImagePart)):
         return (value,)
@@ -750,7 +743,14 @@ def _json_text(value: Any) -> str:
 
 
 def _is_image_like(value: Any) -> bool:
-    return isinstance(value, (Image, ImagePart)) or _is_pil(value)
+    return isinstance(value, (Image, ImagePart)) or _is_pil(value) or _is_figure(value)
+
+
+def _is_figure(value: Any) -> bool:
+    """A matplotlib figure, or anything else that renders itself as PNG (IPython's `_repr_png_`)."""
+    return not isinstance(value, type) and (
+        callable(getattr(value, "savefig", None)) or callable(getattr(value, "_repr_png_", None))
+    )
 
 
 def _is_pil(value: Any) -> bool:
@@ -759,24 +759,7 @@ def _is_pil(value: Any) -> bool:
 
 
 def _as_image(value: Any) -> Image | None:
-    if isinstance(value, Image):
-        return value
-    if _is_pil(value):
-        return _pil_to_image(value)
-    if isinstance(value, (bytes, bytearray)):
-        for magic, mime in _IMAGE_MAGIC:
-            if bytes(value[: len(magic)]) == magic:
-                return Image(data=bytes(value), mime_type=mime)
-        if value[:4] == b"RIFF" and value[8:12] == b"WEBP":
-            return Image(data=bytes(value), mime_type="image/webp")
-    return None
+    """The image a tool returned (sniffed, sized and downscaled like any image), or None for other values."""
+    from agentkit.images import image_from_value
 
-
-def _pil_to_image(picture: Any) -> Image:
-    """Encode a PIL image as PNG (converting modes PNG cannot store)."""
-    if picture.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
-        picture = picture.convert("RGBA" if "A" in picture.mode else "RGB")
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    width, height = picture.size
-    return Image(data=buffer.getvalue(), mime_type="image/png", width=width, height=height)
+    return image_from_value(value)

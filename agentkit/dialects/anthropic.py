@@ -26,7 +26,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, Turn
+from agentkit.dialects.base import FinishReason, ModelRequest, Turn, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -84,7 +84,7 @@ _RAW_ARGUMENTS = "raw_arguments"
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The `tools` entry for Anthropic: `{"name", "description", "input_schema"}` (built by the tool)."""
-    return tool.to_schema(NAME)
+    return declaration(tool, NAME)  # built once per tool, shared (read-only)
 
 
 # ---------------------------------------------------------------------------------- history
@@ -610,9 +610,11 @@ def _usage(usage: Any) -> Usage:
 async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
     """One streaming call: text/thinking/tool-input deltas as they arrive, then the decoded Turn.
 
-    The raw events are accumulated into the SDK's `Message` with its own accumulator, except tool
-    input JSON, which is collected here and parsed once the block ends: a model's invalid JSON then
-    becomes raw-string arguments (for the agent to report back) instead of an exception.
+    The raw events are accumulated into the SDK's `Message` with its own accumulator, except for
+    the hot paths: the message and its blocks are copied rather than rebuilt through the SDK's slow
+    `construct`, and text and thinking fragments are joined once at the end (the SDK's `+=` per
+    delta is quadratic). Tool input JSON is collected here and parsed once the block ends: a model's
+    invalid JSON then becomes raw-string arguments (for the agent to report back), not an exception.
     """
     from anthropic.lib.streaming._messages import accumulate_event
 
@@ -620,17 +622,37 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     snapshot: Any = None
     tool_json: dict[int, str] = {}
     tool_index: dict[int, int] = {}
+    texts: dict[int, list[str]] = {}
+    thoughts: dict[int, list[str]] = {}
     try:
         async for event in events:
-            if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
-                fragment = event.delta.partial_json
-                tool_json[event.index] = tool_json.get(event.index, "") + fragment
-                if fragment:
-                    yield ToolCallDelta(tool_index.get(event.index, 0), arguments=fragment)
+            kind = event.type
+            if kind == "content_block_delta":
+                delta = event.delta
+                if delta.type == "text_delta":
+                    if delta.text:
+                        texts.setdefault(event.index, []).append(delta.text)
+                        yield TextDelta(delta.text)
+                    continue
+                if delta.type == "thinking_delta":
+                    if delta.thinking:
+                        thoughts.setdefault(event.index, []).append(delta.thinking)
+                        yield ReasoningDelta(delta.thinking)
+                    continue
+                if delta.type == "input_json_delta":
+                    fragment = delta.partial_json
+                    tool_json[event.index] = tool_json.get(event.index, "") + fragment
+                    if fragment:
+                        yield ToolCallDelta(tool_index.get(event.index, 0), arguments=fragment)
+                    continue
+            elif kind == "message_start" and snapshot is None:
+                message = event.message
+                snapshot = message.model_copy(update={"content": list(message.content),
+                                                      "usage": message.usage.model_copy()})
                 continue
-            snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs={})
-            if event.type == "content_block_start":
+            elif kind == "content_block_start" and snapshot is not None:
                 block = event.content_block
+                snapshot.content.append(block.model_copy())
                 if block.type == "tool_use":
                     tool_index[event.index] = len(tool_index)
                     yield ToolCallDelta(tool_index[event.index], id=block.id, name=block.name)
@@ -638,16 +660,19 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
                     yield TextDelta(block.text)
                 elif block.type == "thinking" and block.thinking:
                     yield ReasoningDelta(block.thinking)
-            elif event.type == "content_block_delta":
-                delta = event.delta
-                if delta.type == "text_delta" and delta.text:
-                    yield TextDelta(delta.text)
-                elif delta.type == "thinking_delta" and delta.thinking:
-                    yield ReasoningDelta(delta.thinking)
-            elif event.type == "content_block_stop" and event.index in tool_json:
+                continue
+            snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs={})
+            if kind == "content_block_stop" and event.index in tool_json:
                 snapshot.content[event.index].input = _arguments(tool_json.pop(event.index))
     finally:
         await events.close()
+    if snapshot is not None:
+        for index, pieces in texts.items():
+            if index < len(snapshot.content) and snapshot.content[index].type == "text":
+                snapshot.content[index].text += "".join(pieces)
+        for index, pieces in thoughts.items():
+            if index < len(snapshot.content) and snapshot.content[index].type == "thinking":
+                snapshot.content[index].thinking += "".join(pieces)
     if snapshot is None:
         from agentkit.errors import UpstreamError
 

@@ -28,6 +28,7 @@ SDK exceptions are not caught here: the agent maps them with `Relay.map_error`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
@@ -38,7 +39,7 @@ from agentkit.messages import Message, Usage
 if TYPE_CHECKING:
     from agentkit.tools import Tool
 
-__all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn"]
+__all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn", "declaration", "load"]
 
 FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "refusal", "content_filter", "other"]
 
@@ -106,7 +107,35 @@ class DialectModule(Protocol):
 
 def load(dialect: str) -> DialectModule:
     """Import a dialect module (and so its vendor SDK) on first use."""
-    import importlib
+    module = _LOADED.get(dialect)
+    if module is None:  # `import_module` costs a few µs per call even when imported: once per turn adds up
+        import importlib
 
-    module: DialectModule = importlib.import_module(f"agentkit.dialects.{dialect}")
+        module = _LOADED[dialect] = importlib.import_module(f"agentkit.dialects.{dialect}")
     return module
+
+
+_LOADED: dict[str, Any] = {}
+_DECLARATIONS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def declaration(tool: Tool, dialect: str) -> dict[str, Any]:
+    """`tool.to_schema(dialect)`, built once per tool and then shared: treat it as read-only.
+
+    Why: encoders send every tool on every turn, and `to_schema` returns a fresh deep copy (~10 µs
+    per tool). The SDKs do not modify the request's dicts. The key covers what a user may change
+    on a tool after creating it (name, description, strict).
+    """
+    key = (dialect, tool.name, tool.description, getattr(tool, "strict", None))
+    try:
+        per_tool = _DECLARATIONS[tool]
+    except (KeyError, TypeError):
+        per_tool = {}
+        try:
+            _DECLARATIONS[tool] = per_tool
+        except TypeError:  # not weak-referenceable: no caching
+            return tool.to_schema(dialect)
+    cached = per_tool.get(key)
+    if cached is None:
+        cached = per_tool[key] = tool.to_schema(dialect)
+    return cached

@@ -29,7 +29,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, Turn
+from agentkit.dialects.base import FinishReason, ModelRequest, Turn, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -84,6 +84,8 @@ _CONTENT_FILTER = frozenset(
     }
 )
 _TEXT_KEYS = frozenset({"text", "thought", "thought_signature"})
+#: Part fields whose values are plain scalars (a part with only these is read without `model_dump`).
+_SCALAR_TEXT_KEYS = frozenset({"text", "thought"})
 
 
 # ----------------------------------------------------------------------------------- schema
@@ -91,7 +93,7 @@ _TEXT_KEYS = frozenset({"text", "thought", "thought_signature"})
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """One function declaration (`{"name", "description", "parameters_json_schema"}`), built by the tool."""
-    return tool.to_schema(NAME)
+    return declaration(tool, NAME)  # built once per tool, shared (read-only)
 
 
 # ---------------------------------------------------------------------------------- history
@@ -717,7 +719,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
                 finish = candidate.finish_reason
             parts = candidate.content.parts if candidate.content is not None else None
             for part in parts or ():
-                plain = part.model_dump(exclude_none=True)
+                plain = _plain_part(part)
                 function_call = plain.get("function_call")
                 if function_call is not None:
                     name = function_call.get("name") or ""
@@ -751,16 +753,25 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     yield decode(response)
 
 
+def _plain_part(part: Any) -> dict[str, Any]:
+    """`part.model_dump(exclude_none=True)`, without the dump for the common text-only part (per chunk)."""
+    fields = part.model_fields_set
+    if fields <= _SCALAR_TEXT_KEYS:
+        return {key: value for key in fields if (value := getattr(part, key)) is not None}
+    plain: dict[str, Any] = part.model_dump(exclude_none=True)
+    return plain
+
+
 def _merge_part(merged: list[dict[str, Any]], part: dict[str, Any]) -> None:
     """Append a streamed part, extending the previous text part of the same kind when that loses nothing."""
     previous = merged[-1] if merged else None
     if (
         previous is not None
         and part.get("text") is not None
-        and set(part) <= _TEXT_KEYS
+        and part.keys() <= _TEXT_KEYS
         and not part.get("thought_signature")
         and previous.get("text") is not None
-        and set(previous) <= _TEXT_KEYS
+        and previous.keys() <= _TEXT_KEYS
         and bool(previous.get("thought")) == bool(part.get("thought"))
     ):
         previous["text"] += part["text"]

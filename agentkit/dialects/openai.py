@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn
+from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -71,7 +71,7 @@ _OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|codex)")
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The tools-list entry: `{"type": "function", "function": {name, description, parameters, strict?}}`."""
-    return tool.to_schema(NAME)
+    return declaration(tool, NAME)  # built once per tool, shared (read-only)
 
 
 # ----------------------------------------------------------------------------------------- history
@@ -417,7 +417,12 @@ def decode(response: Any) -> Turn:
     from openai.types.chat import ChatCompletion
 
     if isinstance(response, Mapping):
-        response = ChatCompletion.model_construct(**response)
+        # Validation (pydantic-core) is ~20x faster than the SDK's recursive `construct`; a body
+        # from a lax server that does not validate still decodes, through `construct`.
+        try:
+            response = ChatCompletion.model_validate(response)
+        except ValueError:
+            response = ChatCompletion.model_construct(**response)
     usage = _usage(getattr(response, "usage", None))
     model = getattr(response, "model", None)
     choices = getattr(response, "choices", None) or []
@@ -501,34 +506,41 @@ class _Accumulator:
     usage: Any = None
 
     def add(self, chunk: Any) -> list[Delta]:
+        # Runs once per chunk: each attribute is read once, and the first-chunk fields only until set.
         deltas: list[Delta] = []
-        self.id = self.id or getattr(chunk, "id", "") or ""
-        self.model = self.model or getattr(chunk, "model", "") or ""
-        self.created = self.created or getattr(chunk, "created", 0) or 0
-        self.system_fingerprint = self.system_fingerprint or getattr(chunk, "system_fingerprint", None)
-        if getattr(chunk, "usage", None) is not None:
-            self.usage = as_dict(chunk.usage)
+        if not (self.id and self.model):
+            self.id = self.id or getattr(chunk, "id", "") or ""
+            self.model = self.model or getattr(chunk, "model", "") or ""
+            self.created = self.created or getattr(chunk, "created", 0) or 0
+            self.system_fingerprint = self.system_fingerprint or getattr(chunk, "system_fingerprint", None)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = as_dict(usage)
         for choice in getattr(chunk, "choices", None) or ():
             if getattr(choice, "index", 0) not in (0, None):
                 continue
-            if getattr(choice, "finish_reason", None):
-                self.finish_reason = choice.finish_reason
+            finish_reason = getattr(choice, "finish_reason", None)
+            if finish_reason:
+                self.finish_reason = finish_reason
             delta = getattr(choice, "delta", None)
             if delta is None:
                 continue
-            extra = getattr(delta, "model_extra", None) or {}
-            for name in _REASONING_FIELDS:
-                piece = extra.get(name)
-                if isinstance(piece, str):
-                    self.reasoning_field = self.reasoning_field or name
-                    if name == self.reasoning_field and piece:
-                        self.reasoning.append(piece)
-                        deltas.append(ReasoningDelta(piece))
-            if getattr(delta, "content", None):
-                self.content.append(delta.content)
-                deltas.append(TextDelta(delta.content))
-            if getattr(delta, "refusal", None):
-                self.refusal.append(delta.refusal)
+            extra = getattr(delta, "model_extra", None)
+            if extra:
+                for name in _REASONING_FIELDS:
+                    piece = extra.get(name)
+                    if isinstance(piece, str):
+                        self.reasoning_field = self.reasoning_field or name
+                        if name == self.reasoning_field and piece:
+                            self.reasoning.append(piece)
+                            deltas.append(ReasoningDelta(piece))
+            content = getattr(delta, "content", None)
+            if content:
+                self.content.append(content)
+                deltas.append(TextDelta(content))
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                self.refusal.append(refusal)
             for call in getattr(delta, "tool_calls", None) or ():
                 piece = self._add_call(call)
                 if piece.id or piece.name or piece.arguments:

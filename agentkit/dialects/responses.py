@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn
+from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn, declaration
 from agentkit.dialects.openai import (
     arguments_text,
     as_dict,
@@ -69,7 +69,7 @@ NAME = "responses"
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The tools-list entry: flat `{"type": "function", "name", "description", "parameters", "strict"?}`."""
-    return tool.to_schema(NAME)
+    return declaration(tool, NAME)  # built once per tool, shared (read-only)
 
 
 # ----------------------------------------------------------------------------------------- history
@@ -521,7 +521,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     """
     events = await client.responses.create(**{**kwargs, "stream": True})
     final: Any = None
-    snapshot: dict[str, Any] = {}
+    snapshot: Any = None  # the started response, turned into a dict only if the stream ends early
     done: dict[int, Any] = {}
     calls: dict[str, int] = {}
     try:
@@ -548,7 +548,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
             elif kind == "response.output_item.done":
                 done[event.output_index] = event.item
             elif kind in ("response.created", "response.in_progress"):
-                snapshot = as_dict(event.response)
+                snapshot = event.response
             elif kind in ("response.completed", "response.incomplete"):
                 final = event.response
             elif kind == "response.failed":
@@ -564,10 +564,11 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
         await events.close()
     if final is None or (not getattr(final, "output", None) and done):
         # No terminal event (or a proxy that strips its output): decode what was finished.
+        started: dict[str, Any] = as_dict(snapshot) if snapshot is not None else {}
         base = (
             as_dict(final)
             if final is not None
-            else {**snapshot, "status": snapshot.get("status", "incomplete")}
+            else {**started, "status": started.get("status", "incomplete")}
         )
         final = {**base, "output": [as_dict(done[i]) for i in sorted(done)]}
     yield decode(final)

@@ -36,7 +36,7 @@ from .script import Script
 from .wire import ErrorSpec, RenderContext, Rendered, Wire, dumps_pretty, header
 from .wire_anthropic import AnthropicWire, key_from_headers
 from .wire_gemini import GeminiWire
-from .wire_openai import OpenAIChatWire
+from .wire_openai import OpenAIChatWire, openai_headers
 from .wire_responses import ResponsesWire
 
 __all__ = ["DEFAULT_MODELS", "Core", "build_app"]
@@ -140,11 +140,11 @@ async def _close_connection(scope: Scope) -> bool:
     return True
 
 
-async def _sleep(seconds: float, closing: threading.Event) -> None:
-    """Sleep, but wake early when the emulator shuts down."""
+async def _sleep(seconds: float, closing: threading.Event, request: Request) -> None:
+    """Sleep, but wake early when the emulator shuts down or the client hangs up."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while not closing.is_set():
+    while not closing.is_set() and not await request.is_disconnected():
         remaining = deadline - loop.time()
         if remaining <= 0:
             return
@@ -204,7 +204,11 @@ class _Handler:
         if fault is None:
             return None
         if fault.seconds:
-            await _sleep(fault.seconds, self.core.closing)
+            await _sleep(fault.seconds, self.core.closing, request)
+            if await request.is_disconnected():
+                # The client gave up (a timeout): answer nothing, and take no scripted turn meant for
+                # a later request.
+                return _Silent()
         if fault.kind == "http_error" or (fault.kind == "stream_error" and not ctx.streaming):
             spec = ErrorSpec(fault.status, fault.message, code=fault.code, model=model)
             return _respond(self.wire.render_error(spec, ctx), _error_headers(fault))
@@ -361,8 +365,15 @@ class _Handler:
                 return
 
 
-def _models_handler(core: Core) -> Callable[[Request], Awaitable[Response]]:
-    async def models(request: Request) -> Response:
+class _ModelsHandler(_Handler):
+    """`GET /v1/models` (and `/v1/models/{id}`): the model list, without auth, subject to "models" faults."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core, "models", OpenAIChatWire())
+
+    async def handle(self, request: Request) -> Response:
+        """List the models, or describe one."""
+        core = self.core
         model_id = request.path_params.get("model_id")
         core.log.append(
             RequestRecord(
@@ -376,24 +387,28 @@ def _models_handler(core: Core) -> Callable[[Request], Awaitable[Response]]:
             )
         )
         ctx = RenderContext()
+        early = await self._before_answer(
+            request, core.faults.take("models", request.url.path, model_id), ctx, model_id
+        )
+        if early is not None:
+            return early
+        headers = openai_headers(ctx)
         entries = [
             {"id": m, "object": "model", "created": 1700000000, "owned_by": _owner(m)} for m in core.models
         ]
         if model_id is None:
             body: dict[str, Any] = {"object": "list", "data": entries}
-            return _respond(Rendered(200, dumps_pretty(body), "application/json", {}))
+            return _respond(Rendered(200, dumps_pretty(body), "application/json", headers))
         found = next((e for e in entries if e["id"] == model_id), None)
         if found is None and core.strict_models:
-            return _respond(OpenAIChatWire().render_error(ErrorSpec(404, model=model_id), ctx))
+            return _respond(self.wire.render_error(ErrorSpec(404, model=model_id), ctx))
         entry = found or {
             "id": model_id,
             "object": "model",
             "created": 1700000000,
             "owned_by": _owner(model_id),
         }
-        return _respond(Rendered(200, dumps_pretty(entry), "application/json", {}))
-
-    return models
+        return _respond(Rendered(200, dumps_pretty(entry), "application/json", headers))
 
 
 def _unknown_handler(core: Core) -> Callable[[Request], Awaitable[Response]]:
@@ -445,7 +460,7 @@ def build_app(core: Core) -> ASGIApp:
     responses = _Handler(core, "responses", ResponsesWire(core.responses))
     anthropic = _Handler(core, "anthropic", AnthropicWire())
     gemini = _Handler(core, "gemini", GeminiWire())
-    models = _models_handler(core)
+    models = _ModelsHandler(core).handle
     routes: list[Route] = []
     for prefix in OPENAI_PREFIXES:
         routes.append(Route(f"{prefix}/chat/completions", openai.handle, methods=["POST"]))

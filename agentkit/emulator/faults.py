@@ -6,13 +6,16 @@ relays fail in specific ways: an HTTP status with the vendor's error body (401, 
 half-way, a garbled SSE line, an error event inside a 200 stream, tool arguments that are not JSON.
 
 Faults wait in a queue. Each request takes the first rule that matches its door, path and model and
-still has uses left (`count`; None means every matching request).
+still has uses left (`count`; None means every matching request). A rule with a `probability` below
+1 strikes only that share of its matching requests, drawn from a seeded generator (load tests: "5 %
+of requests get a 429").
 """
 
 from __future__ import annotations
 
+import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 __all__ = ["Fault", "FaultKind", "FaultQueue", "FaultRule"]
@@ -123,6 +126,16 @@ class FaultRule:
     door: str | None = None
     path: str | None = None
     model: str | None = None
+    probability: float = 1.0
+    seed: int | None = 0
+    _rng: random.Random = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.probability <= 1:
+            raise ValueError(
+                f"A fault's probability must be above 0 and at most 1, not {self.probability!r}."
+            )
+        self._rng = random.Random(self.seed)
 
     def matches(self, door: str, path: str, model: str | None) -> bool:
         """Whether a request to `door`/`path` for `model` triggers this rule."""
@@ -152,6 +165,8 @@ class FaultQueue:
         with self._lock:
             for index, rule in enumerate(self._rules):
                 if rule.matches(door, path, model):
+                    if rule.probability < 1 and rule._rng.random() >= rule.probability:
+                        continue  # spared this time; a later rule may still match
                     if rule.count is not None:
                         rule.count -= 1
                         if rule.count == 0:

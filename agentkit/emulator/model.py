@@ -443,6 +443,18 @@ def _after_results(request: ChatRequest, results: list[ToolResult], seed: str) -
                 finish="tool_calls",
                 reasoning=_reasoning(original, f"The results are in; now I can call {names}."),
             )
+    allowed = _allowed_tools(request)
+    if request.tool_choice.mode == "required" and allowed:
+        # Rule 1 holds after results too: a required call (Gemini ANY, Anthropic any, OpenAI
+        # required) is a call, to a tool not called yet for this request when there is one.
+        tool = next((t for t in allowed if t.name not in called_names), allowed[0])
+        found = PromptValues(" ".join(r.content for r in results) + " " + original)
+        call = ToolCall(_call_id(seed, 0), tool.name, _arguments(tool, found))
+        return Reply(
+            tool_calls=[call],
+            finish="tool_calls",
+            reasoning=_reasoning(original, f"The results are in, and a tool call is required: {tool.name}."),
+        )
     if request.output_schema is not None or request.json_mode:
         source = " ".join(r.content for r in results) + " " + original
         return Reply(

@@ -135,6 +135,8 @@ class Emulator:
         door: str | None = None,
         path: str | None = None,
         model: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = 0,
         **fields: Any,
     ) -> Emulator:
         """Queue a fault for the next `count` matching requests (None: every matching request).
@@ -146,6 +148,9 @@ class Emulator:
             door: Only requests through this door ("openai", "responses", "anthropic", "gemini", "models").
             path: Only requests whose path contains this text.
             model: Only requests for this model.
+            probability: The share of matching requests the fault strikes (e.g. 0.05 with
+                `count=None`: about 5 % of requests); the draws come from `random.Random(seed)`.
+            seed: The seed of those draws (None: unseeded).
 
         Returns:
             The emulator, so that calls can be chained.
@@ -153,7 +158,11 @@ class Emulator:
         if isinstance(fault, Fault) and fields:
             raise TypeError("Pass either a Fault or a fault kind with keyword fields, not both.")
         spec = fault if isinstance(fault, Fault) else Fault(fault, **fields)
-        self._core.faults.add(FaultRule(spec, count=count, door=door, path=path, model=model))
+        self._core.faults.add(
+            FaultRule(
+                spec, count=count, door=door, path=path, model=model, probability=probability, seed=seed
+            )
+        )
         return self
 
     def reset(self) -> None:
@@ -204,6 +213,9 @@ class Emulator:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self._host, self._requested_port))
+            # Listen at once, so that clients told the URL queue up instead of being refused while
+            # uvicorn is still starting (it calls listen() again, which is harmless).
+            sock.listen(128)
         except OSError as exc:
             sock.close()
             raise RuntimeError(

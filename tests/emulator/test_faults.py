@@ -382,3 +382,16 @@ def test_fault_argument_errors(em: Emulator) -> None:
         em.fault(Fault.drop(), status=500)
     with pytest.raises(ValueError, match="count must be at least 1"):
         em.fault(Fault.drop(), count=0)
+
+
+def test_probabilistic_faults_are_seeded(em: Emulator, http: Any) -> None:
+    def pattern() -> list[int]:
+        em.reset()
+        em.fault(Fault.http_error(429), count=None, probability=0.5, seed=7)
+        return [http.get(em.url + "/v1/models").status_code for _ in range(16)]
+
+    first = pattern()
+    assert set(first) == {200, 429}
+    assert pattern() == first  # the same seed strikes the same requests
+    with pytest.raises(ValueError, match="probability must be above 0"):
+        em.fault(Fault.drop(), probability=0)

@@ -404,3 +404,14 @@ def test_data_urls_and_urlsafe_base64() -> None:
     assert (mime, decoded) == ("image/png", data)
     assert decode_base64(base64.urlsafe_b64encode(data).decode().rstrip("=")) == data
     assert parse_data_url("https://x") == (None, None)
+
+
+def test_a_required_tool_call_holds_after_results() -> None:
+    other = ToolSpec("get_time", "Get the time in a city", WEATHER.parameters)
+    history = [
+        Message("user", "weather in Paris"),
+        Message("assistant", tool_calls=[ToolCall("call_1", "get_weather", '{"city": "Paris"}')]),
+        Message("tool", tool_results=[ToolResult("call_1", None, "sunny")]),
+    ]
+    reply = respond(request(messages=history, tools=[WEATHER, other], tool_choice=ToolChoice("required")))
+    assert [c.name for c in reply.tool_calls] == ["get_time"]  # a tool not called yet for this request

@@ -26,7 +26,11 @@ import pytest
 from agentkit.emulator import Emulator
 
 from .conftest import TEST_KEY
-from .recordings import door_and_path, key_paths, load, parse_stream, recordings, turn_for
+from .recordings import RECORDINGS, door_and_path, key_paths, load, parse_stream, recordings, turn_for
+
+pytestmark = pytest.mark.skipif(
+    not RECORDINGS.is_dir(), reason=f"The recorded real traffic is not available at {RECORDINGS}."
+)
 
 ALL = [path for vendor in ("openai", "anthropic", "gemini") for path in recordings(vendor)]
 

@@ -589,3 +589,22 @@ def test_nulls_inside_a_mapping_are_values_not_defaults() -> None:
         "bob": 2.0,
         "bonus": 1.0,
     }
+
+
+def test_first_validation_does_not_import_slow_format_checkers() -> None:
+    # `rfc3987_syntax` (installed with Jupyter) takes seconds to import; a first tool call must not wait for it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agentkit as ak\n"
+        "def echo(x: int) -> int:\n"
+        "    return x\n"
+        "assert ak.tool(echo).invoke({'x': 1}) == 1\n"
+        "print('rfc3987_syntax' in sys.modules, 'jsonschema' in sys.modules)\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('rfc3987_syntax') is not None: import rfc3987_syntax\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "ok"]  # and it can still be imported later

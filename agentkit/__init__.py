@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "Tool": "agentkit.tools",
     "ToolCall": "agentkit.reply",
     "Usage": "agentkit.messages",
+    "abatch": "agentkit.batch",
+    "batch": "agentkit.batch",
     "from_dialect": "agentkit.history",
     "to_dialect": "agentkit.history",
     "tool": "agentkit.tools",
@@ -54,6 +56,7 @@ _SUBMODULES = frozenset(
 if TYPE_CHECKING:
     from agentkit import emulator, events, images, output
     from agentkit.agent import Agent
+    from agentkit.batch import abatch, batch
     from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
     from agentkit.relay import Relay
@@ -88,6 +91,8 @@ __all__ = [
     "UpstreamError",
     "Usage",
     "__version__",
+    "abatch",
+    "batch",
     "emulator",
     "events",
     "from_dialect",

@@ -21,17 +21,45 @@ is closed and replaced (its state may have been cut mid-callback), as `asyncio.r
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import contextvars
 import os
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["iterate", "run_sync"]
+__all__ = ["blocking_allowed", "iterate", "run_sync"]
 
 T = TypeVar("T")
+
+#: The task a sync call drives on its thread's own loop, when the caller allows blocking SDK calls.
+_BLOCKING: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+    "agentkit_blocking_task", default=None
+)
+
+
+def blocking_allowed() -> bool:
+    """Whether the running task may make blocking (sync SDK) calls.
+
+    True only in the task that a sync `run_sync(..., blocking=True)` / `iterate(..., blocking=True)`
+    drives on the calling thread's own loop: nothing else runs on that loop during a model call.
+    Tasks it spawns (tools run concurrently) inherit the context but are other tasks: False there.
+    """
+    task = _BLOCKING.get()
+    return task is not None and task is asyncio.current_task()
+
+
+def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], blocking: bool) -> asyncio.Task[T]:
+    if not blocking:
+        return loop.create_task(coro)
+    context = contextvars.copy_context()
+    task = loop.create_task(coro, context=context)
+    context.run(_BLOCKING.set, task)
+    return task
 
 
 def _in_running_loop() -> bool:
@@ -62,12 +90,21 @@ class _ThreadLoop:
         with contextlib.suppress(BaseException):
             loop.close()
 
-    def __del__(self) -> None:
-        if self.pid == os.getpid():
+    def __del__(self) -> None:  # the thread ended; at interpreter exit `_close_at_exit` came first
+        if self.pid == os.getpid() and not sys.is_finalizing():
             self.close()
 
 
 _local = threading.local()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close the main thread's loop while the interpreter is whole (its async generators need it)."""
+    holder: _ThreadLoop | None = getattr(_local, "holder", None)
+    _local.holder = None
+    if holder is not None:
+        holder.close()
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
@@ -103,9 +140,9 @@ def _unwind(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
             loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
 
 
-def _run_here(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def _run_here(coro_factory: Callable[[], Coroutine[Any, Any, T]], blocking: bool) -> T:
     loop = _thread_loop()
-    task = loop.create_task(coro_factory())
+    task = _start(loop, coro_factory(), blocking)
     try:
         result = loop.run_until_complete(task)
     except BaseException as exc:
@@ -240,14 +277,15 @@ class _Worker:
                 self._loop.call_soon_threadsafe(task.cancel)
 
 
-def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]], *, blocking: bool = False) -> T:
     """Run the coroutine made by `coro_factory` to completion from synchronous code.
 
-    Outside a running loop: on this thread's persistent loop. Inside one (Jupyter): on the shared
-    background loop, waiting for it here.
+    Outside a running loop: on this thread's persistent loop, where with `blocking=True` the
+    coroutine's own task may make blocking SDK calls (`blocking_allowed`). Inside one (Jupyter): on
+    the shared background loop (never blocking: other runs share it), waiting for it here.
     """
     if not _in_running_loop():
-        return _run_here(coro_factory)
+        return _run_here(coro_factory, blocking)
     result: T = _Worker(coro_factory).run()
     return result
 
@@ -257,17 +295,18 @@ def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 _END = object()
 
 
-def iterate(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def iterate(agen_factory: Callable[[], AsyncIterator[T]], *, blocking: bool = False) -> Iterator[T]:
     """Iterate an async iterator from synchronous code, item by item, as the items are produced.
 
-    Leaving the loop early (break, exception, Ctrl-C) cancels the async side and waits for its cleanup.
+    Leaving the loop early (break, exception, Ctrl-C) cancels the async side and waits for its
+    cleanup. `blocking` as for `run_sync`.
     """
     if not _in_running_loop():
-        return _iterate_here(agen_factory)
+        return _iterate_here(agen_factory, blocking)
     return _iterate_elsewhere(agen_factory)
 
 
-def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]], blocking: bool) -> Iterator[T]:
     """Step this thread's loop until items arrive; hand over every item ready at that point.
 
     The loop runs only while the consumer waits (the pump stops it when an item arrives), so a
@@ -284,10 +323,17 @@ def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
 
     async def pump() -> None:
         agen = agen_factory()
+        first = True
         try:
             async for item in agen:
                 items.append(item)
-                wake()
+                if waiting[0]:
+                    wake()
+                    # Hand the item over now, not after the rest of a burst: always when the next
+                    # read may block the loop, and for the first item (time to first token).
+                    if blocking or first:
+                        await asyncio.sleep(0)
+                first = False
         finally:
             try:
                 aclose = getattr(agen, "aclose", None)
@@ -296,7 +342,7 @@ def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
             finally:
                 wake()
 
-    task = loop.create_task(pump())
+    task = _start(loop, pump(), blocking)
     try:
         while True:
             if items:

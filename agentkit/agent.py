@@ -47,6 +47,7 @@ from agentkit.events import (
 from agentkit.messages import Image, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart, Usage
 from agentkit.output import NOTHING as _NO_PARTIAL
 from agentkit.reply import Reply, ToolCall
+from agentkit.retry import track_sending
 
 if TYPE_CHECKING:
     from agentkit.output import StructuredOutput
@@ -162,7 +163,8 @@ class Agent:
         """Send `prompt` (with optional `images`), run tool calls until the model answers; return the Reply.
 
         Works in scripts and inside Jupyter (where an event loop is already running).
-        No prompt continues from the history as it is.
+        No prompt continues from the history as it is. `display=` overrides the agent's setting
+        for this call (in a notebook the run then streams into a live view).
         """
         from agentkit.display import open_view
 
@@ -172,7 +174,8 @@ class Agent:
 
             return run_sync(self, view, lambda: self._events(prompt, images, output, options, streaming=True),
                             has_prompt=prompt is not None or bool(images))
-        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options))
+        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options),
+                             blocking=True)
 
     async def arun(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
                    **options: Any) -> Reply:
@@ -225,6 +228,7 @@ class Agent:
     async def _run(self, prompt: str | None, images: Sequence[Any], output: Any, options: dict[str, Any],
                    *, streaming: bool) -> AsyncIterator[Event]:
         started = time.perf_counter()
+        _check_history(self.history)
         start = len(self.history)
         model = self.model
         dialect, name = self.relay.route(model)
@@ -363,6 +367,15 @@ class Agent:
             return [Message.system(self.system), *self.history]
         return list(self.history)
 
+    def _client(self, dialect: str) -> Any:
+        """The SDK client for a model request: the async one, or in a sync `agent(...)` call the sync
+        one dressed as async (`agentkit._blocking` says why; it is the faster of the two there)."""
+        if _aio.blocking_allowed():
+            from agentkit._blocking import BlockingClient
+
+            return BlockingClient(self.relay.client(dialect, sdk_retries=False))  # type: ignore[arg-type]
+        return self.relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
+
     async def _call_model(self, module: Any, dialect: str, name: str, request: ModelRequest,
                           *, streaming: bool) -> AsyncIterator[Turn | Delta | Retrying]:
         """One model request, retried by the relay's `retry_policy`, the same way in every dialect.
@@ -379,12 +392,13 @@ class Agent:
             if isinstance(exc, ConfigurationError):
                 raise
             raise ConfigurationError(str(exc)) from None
-        client = self.relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
+        client = self._client(dialect)
         policy = self.relay.retry_policy
         attempt = 0
         while True:
             shown = False
             error: Exception
+            sent = track_sending()
             try:
                 result: Turn | None = None
                 async with self.relay.semaphore():
@@ -402,7 +416,7 @@ class Agent:
                                         model=name, code="malformed_stream")
                 _check_not_empty(result, dialect, name)
             except Exception as exc:
-                error = await self._model_error(exc, dialect, name)
+                error = await self._model_error(exc, dialect, name, sent=bool(sent))
             else:
                 yield result
                 return
@@ -414,8 +428,12 @@ class Agent:
             yield Retrying(attempt, wait, error)
             await asyncio.sleep(wait)
 
-    async def _model_error(self, exc: Exception, dialect: str, name: str) -> Exception:
-        """The agentkit error for anything a model request raised (SDK, transport, or an unreadable answer)."""
+    async def _model_error(self, exc: Exception, dialect: str, name: str, *, sent: bool) -> Exception:
+        """The agentkit error for anything a model request raised (SDK, transport, or an unreadable answer).
+
+        `sent`: whether the request reached the network; an unmapped exception before that is the
+        SDK refusing what we built (a bad option value), not a bad answer.
+        """
         from agentkit.errors import ModelNotFoundError, from_sdk_error
 
         if isinstance(from_sdk_error(exc, dialect=dialect, model=name), ModelNotFoundError):
@@ -425,19 +443,20 @@ class Agent:
             mapped = self.relay.map_error(exc, dialect=dialect, model=name)
         if isinstance(mapped, AgentkitError):
             return mapped
-        if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
-            return ConfigurationError(
-                f"The `{dialect}` SDK refused an option: {exc}. Pass only options this dialect takes "
-                "(or the vendor's own name for it)."
-            )
-        # Not an SDK failure: the answer could not be decoded (bad JSON in an event, a shape the
-        # SDK or decoder did not expect). Typed and retryable like a 5xx; the cause stays chained
-        # for debugging (it is our decoder's exception, with no request and so no key in it).
         from agentkit.errors import redact
 
-        text = redact(f"{type(exc).__name__}: {exc}", self.relay.secrets)[:500]
-        error = UpstreamError(f"The relay's answer could not be read ({text})", status=200, dialect=dialect,
-                              model=name, code="malformed_response")
+        # The cause stays chained for debugging: it is an SDK or decoder exception about the request
+        # or the answer's shape, with no request object (and so no key) in it.
+        text = redact(f"{type(exc).__name__}: {exc}", self.relay.secrets)[:800]
+        error: AgentkitError
+        if not sent:  # the SDK refused what we built: the developer's to fix, not worth a retry
+            error = ConfigurationError(
+                f"The `{dialect}` SDK refused the request before sending it ({text}). Check the options given "
+                "to the agent or the run (`temperature=`, `max_tokens=`, ...): their names and value types."
+            )
+        else:  # the answer could not be decoded (bad JSON in an event, an unexpected shape): like a 5xx
+            error = UpstreamError(f"The relay's answer could not be read ({text})", status=200, dialect=dialect,
+                                  model=name, code="malformed_response")
         error.__cause__ = exc
         return error
 
@@ -559,7 +578,7 @@ class RunStream:
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        for event in _aio.iterate(self._factory):
+        for event in _aio.iterate(self._factory, blocking=True):
             if isinstance(event, RunFinished):
                 self.reply = event.reply
             yield event
@@ -616,6 +635,22 @@ def _as_image(value: Any) -> Image:
     from agentkit.images import to_image
 
     return to_image(value)
+
+
+def _check_history(history: Any) -> None:
+    """Refuse a history that is not a list of `ak.Message` (assigned by hand), before it is sent anywhere."""
+    if not isinstance(history, list):
+        raise ConfigurationError(
+            f"`agent.history` must be a list of `ak.Message`; got {type(history).__name__} {history!r:.60}. "
+            "Assign a list, or `ak.from_dialect(dialect, messages)` to import a vendor conversation."
+        )
+    for index, message in enumerate(history):
+        if not isinstance(message, Message):
+            raise ConfigurationError(
+                f"`agent.history[{index}]` is a {type(message).__name__}, not an `ak.Message`: {message!r:.80}. "
+                "To import a vendor conversation, assign `ak.from_dialect(dialect, messages)`, e.g. "
+                "`agent.history = ak.from_dialect(\"openai\", messages)`."
+            )
 
 
 def _check_not_empty(turn: Turn, dialect: str, model: str) -> None:

@@ -32,6 +32,8 @@ from agentkit.retry import ConcurrencyLimit, RetryPolicy
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from agentkit._ratelimit import RateLimit, Throttled
+
 __all__ = ["Relay", "derive_doors"]
 
 _DEFAULT_TIMEOUT = 120.0
@@ -149,6 +151,8 @@ class Relay:
         max_concurrency: Requests in flight at once through this relay, across all threads and
             event loops (relays document ~100 per key).
         headers: Extra headers sent on every request (e.g. a tenant id).
+        rate_limit: Requests per minute through this relay (relays document e.g. 3000/min), spaced
+            evenly; None for no limit. Assignable later (`relay.rate_limit = 600`).
     """
 
     def __init__(
@@ -167,6 +171,7 @@ class Relay:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         headers: Mapping[str, str] | None = None,
         backoff: tuple[float, float] = (0.5, 8.0),
+        rate_limit: float | None = None,
     ) -> None:
         if isinstance(backup_urls, str):
             backup_urls = [backup_urls]
@@ -195,6 +200,8 @@ class Relay:
         #: How the agent retries failed model requests (`max_retries`, `backoff`).
         self.retry_policy = RetryPolicy(self.max_retries, float(initial), float(cap))
         self._limit = ConcurrencyLimit(self.max_concurrency)
+        self._rate: RateLimit | None = None
+        self.rate_limit = rate_limit
         self.headers = dict(headers or {})
         self._key = _Secret(api_key or None)
         self._lock = threading.Lock()
@@ -357,13 +364,19 @@ class Relay:
 
     # ------------------------------------------------------------------ SDK clients
 
-    def client(self, dialect: Dialect) -> Any:
-        """The synchronous official SDK client for a dialect's door (built once, then reused)."""
+    def client(self, dialect: Dialect, *, sdk_retries: bool = True) -> Any:
+        """The synchronous official SDK client for a dialect's door (built once, then reused).
+
+        `sdk_retries=False`: as for `async_client` (sync `agent(...)` runs use that one).
+        """
         door = DOOR_OF[self._check_dialect(dialect, "`client()`")]
+        slot = door if sdk_retries else f"{door}/no-retries"
         with self._lock:
-            if door not in self._clients:
-                self._clients[door] = self._build(door, asynchronous=False)
-            return self._clients[door]
+            if slot not in self._clients:
+                self._clients[slot] = self._build(door, asynchronous=False,
+                                                  retries=self.max_retries if sdk_retries else 0,
+                                                  marked=not sdk_retries)
+            return self._clients[slot]
 
     def async_client(self, dialect: Dialect, *, sdk_retries: bool = True) -> Any:
         """The async SDK client for a dialect's door, one per event loop.
@@ -380,16 +393,37 @@ class Relay:
         with self._lock:
             clients = self._async_clients.setdefault(loop, {})
             if slot not in clients:
-                clients[slot] = self._build(door, asynchronous=True, retries=self.max_retries if sdk_retries else 0)
+                clients[slot] = self._build(door, asynchronous=True, retries=self.max_retries if sdk_retries else 0,
+                                            marked=not sdk_retries)
             client = clients[slot]
         return client.aio if door == "gemini" else client
 
-    def semaphore(self) -> ConcurrencyLimit:
+    def semaphore(self) -> ConcurrencyLimit | Throttled:
         """This relay's limit on requests in flight (`max_concurrency`), shared by every thread and loop.
 
         `async with relay.semaphore(): ...` holds one slot; see `agentkit.retry.ConcurrencyLimit`.
+        With a `rate_limit`, entering first waits for the request's turn (`agentkit._ratelimit`).
         """
-        return self._limit
+        rate = self._rate
+        if rate is None:
+            return self._limit
+        from agentkit._ratelimit import Throttled
+
+        return Throttled(rate, self._limit)
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Requests per minute allowed through this relay (None: no limit)."""
+        return self._rate.per_minute if self._rate is not None else None
+
+    @rate_limit.setter
+    def rate_limit(self, value: float | None) -> None:
+        if value is None:
+            self._rate = None
+            return
+        from agentkit._ratelimit import RateLimit
+
+        self._rate = RateLimit(value)
 
     def map_error(self, exc: BaseException, *, dialect: str | None = None, model: str | None = None) -> BaseException:
         """The agentkit error for an SDK exception raised through this relay (or `exc` itself)."""
@@ -419,8 +453,11 @@ class Relay:
                 mapped = ModelNotFoundError(mapped.message, suggestions=suggestions, **fields)
         return mapped
 
-    def _http_client(self, *, asynchronous: bool = False) -> Any:
-        """An httpx2 client with this relay's timeout and, if configured, backup-host failover."""
+    def _http_client(self, *, asynchronous: bool = False, marked: bool = False) -> Any:
+        """An httpx2 client with this relay's timeout and, if configured, backup-host failover.
+
+        `marked`: the agent's clients record each request they send (`agentkit.retry.track_sending`).
+        """
         import httpx2
 
         timeout = httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
@@ -430,27 +467,39 @@ class Relay:
                 from agentkit._transport import AsyncFailoverTransport
 
                 transport = AsyncFailoverTransport(self.root, self.backup_roots)
+            if marked:
+                from agentkit.retry import marking_transport
+
+                # The SDKs' own default pool size (1000 connections, 100 kept alive).
+                limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+                transport = marking_transport(transport or httpx2.AsyncHTTPTransport(limits=limits))
             return httpx2.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
         sync_transport: Any = None
         if self.backup_roots:
             from agentkit._transport import FailoverTransport
 
             sync_transport = FailoverTransport(self.root, self.backup_roots)
+        if marked:
+            from agentkit.retry import marking_transport
+
+            limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+            sync_transport = marking_transport(sync_transport or httpx2.HTTPTransport(limits=limits))
         return httpx2.Client(timeout=timeout, transport=sync_transport, follow_redirects=True)
 
-    def _build(self, door: str, *, asynchronous: bool, retries: int | None = None) -> Any:
+    def _build(self, door: str, *, asynchronous: bool, retries: int | None = None, marked: bool = False) -> Any:
         builder: Callable[..., Any] = {
             "openai": self._build_openai,
             "anthropic": self._build_anthropic,
             "gemini": self._build_gemini,
         }[door]
-        return builder(asynchronous=asynchronous, retries=self.max_retries if retries is None else retries)
+        return builder(asynchronous=asynchronous, retries=self.max_retries if retries is None else retries,
+                       marked=marked)
 
     def _placeholder_key(self) -> str:
         # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
         return self._key.get() or "no-key"
 
-    def _build_openai(self, *, asynchronous: bool, retries: int) -> Any:
+    def _build_openai(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
         import openai
 
         cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
@@ -460,10 +509,12 @@ class Relay:
             timeout=self.timeout,
             max_retries=retries,
             default_headers=self.headers or None,
-            http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
+            http_client=(
+                self._http_client(asynchronous=asynchronous, marked=marked) if self.backup_roots or marked else None
+            ),
         )
 
-    def _build_anthropic(self, *, asynchronous: bool, retries: int) -> Any:
+    def _build_anthropic(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
         import anthropic
 
         key = self._placeholder_key()
@@ -476,10 +527,12 @@ class Relay:
             timeout=self.timeout,
             max_retries=retries,
             default_headers={"x-api-key": key, **self.headers},
-            http_client=self._http_client(asynchronous=asynchronous) if self.backup_roots else None,
+            http_client=(
+                self._http_client(asynchronous=asynchronous, marked=marked) if self.backup_roots or marked else None
+            ),
         )
 
-    def _build_gemini(self, *, asynchronous: bool, retries: int) -> Any:
+    def _build_gemini(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
         from google import genai
         from google.genai import types
 
@@ -497,7 +550,7 @@ class Relay:
         }
         if self.headers:
             options["headers"] = dict(self.headers)
-        if self.backup_roots:
+        if self.backup_roots or marked:
             key = "httpx_async_client" if asynchronous else "httpx_client"
-            options[key] = self._http_client(asynchronous=asynchronous)
+            options[key] = self._http_client(asynchronous=asynchronous, marked=marked)
         return genai.Client(api_key=self._placeholder_key(), http_options=types.HttpOptions(**options))

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import random
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +43,7 @@ from agentkit.errors import ConfigurationError, RelayError
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["ConcurrencyLimit", "RetryPolicy"]
+__all__ = ["ConcurrencyLimit", "RetryPolicy", "marking_transport", "track_sending"]
 
 
 @dataclass(frozen=True)
@@ -216,9 +218,66 @@ class ConcurrencyLimit:
         self.release()
 
 
-def describe(error: Any) -> str:
-    """A short label for an error in a retry event or log line ("HTTP 429", "connection error")."""
-    status = getattr(error, "status", None)
-    if isinstance(status, int) and status != 200:
-        return f"HTTP {status}"
-    return type(error).__name__
+# ---------------------------------------------------------------------------- was the request sent?
+
+_SENT: ContextVar[list[str] | None] = ContextVar("agentkit_request_sent", default=None)
+
+
+def track_sending() -> list[str]:
+    """Start recording the requests the current task sends through a marking transport.
+
+    Why: an exception that no SDK maps (a `ValueError`, a pydantic `ValidationError`) means "the
+    relay's answer could not be read" if the request went out, but "the SDK refused the request we
+    built" (a bad option value) if it never did. Only the second is the developer's to fix, and
+    retrying it is pointless. The returned list gets one entry per request sent.
+    """
+    marks: list[str] = []
+    _SENT.set(marks)
+    return marks
+
+
+def marking_transport(inner: Any) -> Any:
+    """Wrap an httpx2 transport (sync or async) so that each request sent through it is recorded.
+
+    See `track_sending`. The sync one serves sync `agent(...)` runs, which drive the sync SDK
+    clients from the run's own task, so the record is in the same context.
+    """
+    import httpx2  # only once a client is built: `import agentkit` stays light
+
+    sync, asynchronous = _marking_classes()
+    return sync(inner) if isinstance(inner, httpx2.BaseTransport) else asynchronous(inner)
+
+
+def _mark(path: str) -> None:
+    marks = _SENT.get()
+    if marks is not None:
+        marks.append(path)
+
+
+@functools.cache
+def _marking_classes() -> tuple[type, type]:
+    import httpx2
+
+    class MarkingTransport(httpx2.BaseTransport):
+        def __init__(self, inner: httpx2.BaseTransport) -> None:
+            self._inner = inner
+
+        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+            _mark(request.url.path)
+            return self._inner.handle_request(request)
+
+        def close(self) -> None:
+            self._inner.close()
+
+    class AsyncMarkingTransport(httpx2.AsyncBaseTransport):
+        def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+            self._inner = inner
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            _mark(request.url.path)
+            return await self._inner.handle_async_request(request)
+
+        async def aclose(self) -> None:
+            await self._inner.aclose()
+
+    return MarkingTransport, AsyncMarkingTransport

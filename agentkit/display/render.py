@@ -137,7 +137,7 @@ border-bottom:1px solid var(--ak-border)}
 .ak-tool-body{padding:8px 10px;display:flex;flex-direction:column;gap:6px}
 .ak-label{font-size:10.5px;text-transform:uppercase;letter-spacing:.07em;color:var(--ak-faint);font-weight:700}
 .ak-json{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-size:12px;line-height:1.45;
-white-space:pre-wrap;overflow-wrap:anywhere;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
+white-space:pre-wrap;overflow-wrap:break-word;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
 max-height:260px;overflow:auto}
 .ak-k{color:#0550ae}.ak-s{color:#0a3069}.ak-n{color:#953800}.ak-b{color:#8250df}.ak-z{color:#6e7781;font-style:italic}
 .ak-p{color:var(--ak-faint)}
@@ -179,7 +179,8 @@ border-radius:999px;padding:1px 9px;white-space:nowrap;font-variant-numeric:tabu
 .ak-status.ak-ok{color:var(--ak-ok)}.ak-status.ak-err{color:var(--ak-err)}
 .ak-run-error{margin-left:34px}
 .ak-history-head{font-size:12px;color:var(--ak-muted);display:flex;gap:6px;flex-wrap:wrap;align-items:center}
-.ak-approval{display:flex;gap:8px;align-items:center;padding:0 10px 8px;font-size:12px;color:var(--ak-warn)}
+.ak-approval{display:flex;gap:8px;align-items:center;padding:0 6px;font-size:12px;color:var(--ak-warn)}
+.ak .ak-approval-view{gap:6px}
 .ak .jupyter-widget-Collapse-header,.ak .p-Collapse-header{background:transparent;border:0;color:var(--ak-muted);
 font-size:12.5px;padding:2px 8px;font-weight:600}
 .ak .jupyter-widget-Collapse-contents,.ak .p-Collapse-contents{border:0;border-left:3px solid var(--ak-border);

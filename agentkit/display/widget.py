@@ -252,7 +252,8 @@ class LiveView:
         approve.on_click(self._guarded(lambda _b: answer(True)))
         deny.on_click(self._guarded(lambda _b: answer(False)))
         card.approval.children = (approve, deny, note)
-        card.approval.layout = w.Layout(padding="0 10px 8px 10px", gap="6px", align_items="center")
+        card.approval.layout = w.Layout(padding="6px 10px 2px 0", align_items="center")
+        card.approval.add_class("ak-approval-view")
         return future
 
     def _guarded(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:

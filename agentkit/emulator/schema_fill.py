@@ -18,10 +18,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import jsonschema
-from jsonschema import validators
+from agentkit._schema import import_jsonschema
 
-from .text import collapse, shorten, word_set
+import_jsonschema()  # without the seconds-long `rfc3987_syntax` grammar build (see its docstring)
+
+import jsonschema  # noqa: E402
+from jsonschema import validators  # noqa: E402
+
+from .text import collapse, shorten, word_set  # noqa: E402
 
 __all__ = ["PromptValues", "fill", "is_valid"]
 

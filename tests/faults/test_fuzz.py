@@ -100,7 +100,7 @@ def payloads(draw: st.DrawFn, params: list[tuple[str, str, bool]]) -> Any:
     return values
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=25)
 @given(data=st.data(), signature=signatures(), model=st.sampled_from(MODELS))
 def test_random_tools_and_arguments_never_crash_a_run(emulator: Emulator, relay: ak.Relay, data: st.DataObject,
                                                       signature: tuple[str, list[tuple[str, str, bool]]],

@@ -173,3 +173,22 @@ def test_waiting_for_a_retry_frees_the_slot(server: Server) -> None:
 
     quick, _ = asyncio.run(main())
     assert quick < 0.3, f"the second run waited {quick:.2f} s for a slot held by a request that was backing off"
+
+
+def test_a_fault_with_a_probability_strikes_about_that_share_and_spares_the_rest() -> None:
+    """The emulator's `probability=` (what the load test's "5 %" rests on), seeded so runs repeat."""
+    from agentkit.emulator.faults import FaultQueue, FaultRule
+
+    def strikes(seed: int) -> list[str | None]:
+        queue = FaultQueue()
+        queue.add(FaultRule(Fault.http_error(429), count=None, probability=0.1, seed=seed))
+        queue.add(FaultRule(Fault.http_error(503), count=None, probability=0.1, seed=seed + 1))
+        taken = [queue.take("openai", "/v1/chat/completions", "gpt-4o") for _ in range(2000)]
+        return [None if f is None else f"{f.status}" for f in taken]
+
+    first = strikes(5)
+    assert first == strikes(5)  # the same seed, the same requests fail
+    share429, share503 = first.count("429") / 2000, first.count("503") / 2000
+    assert 0.07 < share429 < 0.13 and 0.06 < share503 < 0.12  # the second rule sees only what the first spared
+    with pytest.raises(ValueError, match="probability"):
+        FaultRule(Fault.http_error(429), probability=0)

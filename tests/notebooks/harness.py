@@ -183,10 +183,11 @@ class Lab:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"JupyterLab exited at start:\n{self.log_path.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as answer:
-                    if answer.status == 200:
-                        return self
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"{self.url}/api/status?token={self.token}", timeout=2
+            ) as answer:
+                if answer.status == 200:
+                    return self
             time.sleep(0.25)
         self.stop()
         raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_path.read_text()[-3000:]}")

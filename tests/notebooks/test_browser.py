@@ -10,6 +10,7 @@ Screenshots go to test-artifacts/ (mid-stream and final), and a failure keeps on
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from pathlib import Path
@@ -50,7 +51,8 @@ def test_live_view_in_jupyterlab(tmp_path: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+            # Tall enough for a whole run: element screenshots are clipped to the viewport.
+            page = browser.new_page(viewport={"width": 1280, "height": 2400}, device_scale_factor=1)
             page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
                     else outside.append(r.url))
             try:
@@ -84,14 +86,14 @@ def _drive(page: Any, lab: Lab) -> None:
         total = sum(page.evaluate(TEXT_LENGTHS))
         if not lengths or total != lengths[-1]:
             lengths.append(total)
-        if not shot_taken and total > 250:
+        if not shot_taken and total > 300:
             first.screenshot(path=str(ARTIFACTS / "live-view-midstream.png"))
             shot_taken = True
         if first.locator(".ak-footer-view .ak-status.ak-ok").count():
             break
         time.sleep(0.12)
     assert first.locator(".ak-footer-view .ak-status.ak-ok").count() == 1, "the first run never finished"
-    growing = [b for a, b in zip(lengths, lengths[1:], strict=False) if b > a]
+    growing = [b for a, b in itertools.pairwise(lengths) if b > a]
     assert len(growing) >= 4, f"the streamed text did not grow in steps: {lengths}"
     assert shot_taken
 
@@ -121,10 +123,15 @@ def _drive(page: Any, lab: Lab) -> None:
                                                   ["Tokyo", "24.0", "sunny"]]
     assert "Tokyo" in second.locator(".ak-output-view table.ak-kv").first.inner_text()
     second.screenshot(path=str(ARTIFACTS / "live-view-structured.png"))
-    page.set_viewport_size({"width": 1280, "height": 2600})  # the whole run fits: no clipped screenshot
+    page.set_viewport_size({"width": 1280, "height": 3200})  # both runs fit: no clipped screenshot
     page.locator(".jp-Notebook .jp-CodeCell").nth(1).scroll_into_view_if_needed()
     first.screenshot(path=str(ARTIFACTS / "live-view-final.png"))
-    page.set_viewport_size({"width": 1280, "height": 1000})
+    top, bottom = first.bounding_box(), second.bounding_box()
+    if top and bottom:  # the tool run and the structured-output run below it, in one picture
+        page.screenshot(path=str(ARTIFACTS / "live-view-final-with-output.png"),
+                        clip={"x": top["x"] - 80, "y": top["y"], "width": top["width"] + 90,
+                              "height": bottom["y"] + bottom["height"] - top["y"]})
+    page.set_viewport_size({"width": 1280, "height": 2400})
 
     # 4. Approval in a sync cell: the run waits for the click, then the tool runs.
     third = _outputs_of(page, 3)

@@ -193,7 +193,7 @@ def test_executed_notebook_renders_to_html_with_its_widgets(tmp_path: Path) -> N
         try:
             page.goto(page_path.as_uri())
             page.locator(".ak-live .ak-tool").first.wait_for(timeout=30_000)
-            assert page.locator(".ak-live").count() == 4  # one live view per run with display on
+            assert page.locator(".ak-live").count() == 3  # one live view per run with display on
             assert page.locator(".ak-live .ak-tool[data-status=ok]").count() >= 4
             assert "You said: Hello!" in page.locator(".ak-live").first.inner_text()
             assert page.locator(".ak-live .ak-footer-view").first.inner_text().count("done") == 1

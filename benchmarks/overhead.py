@@ -16,14 +16,13 @@ per-round differences. Time to first token (TTFT) is measured in the streaming r
 
 from __future__ import annotations
 
-import _common  # noqa: F401  (sets sys.path)
-
 import argparse
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import _common  # noqa: F401  (sets sys.path)
 import stub_server
 from _common import KEY, machine, median, ms, table
 

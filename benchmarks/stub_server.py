@@ -28,9 +28,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-WORDS = ("The weather in Paris is mild today, around 21 degrees with light wind from the west "
-         "and a few clouds; no rain is expected before the evening, so a walk is a fine idea.").split(" ")
-TEXT = " ".join(WORDS)
+TEXT = ("The weather in Paris is mild today, around 21 degrees with light wind from the west "
+        "and a few clouds; no rain is expected before the evening, so a walk is a fine idea.")
+WORDS = TEXT.split(" ")
 PIECES = [w if i == 0 else " " + w for i, w in enumerate(WORDS)]
 N_CALLS = 8
 

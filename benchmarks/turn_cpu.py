@@ -14,8 +14,6 @@ when it is installed (benchmarks/.venv-peers has it).
 
 from __future__ import annotations
 
-import _common  # noqa: F401  (sets sys.path)
-
 import argparse
 import asyncio
 import cProfile
@@ -23,6 +21,7 @@ import pstats
 import time
 from typing import Any
 
+import _common  # noqa: F401  (sets sys.path)
 import stub_server
 from _common import KEY, machine, median, table
 from overhead import MODELS, PROMPT, SYSTEM, TOOLS
@@ -87,7 +86,6 @@ async def recorded_clients() -> dict[str, Any]:
     import openai
     from google import genai
     from google.genai import types
-
     from overhead import raw_kwargs
 
     url = "http://stub.invalid"

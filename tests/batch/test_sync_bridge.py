@@ -1,0 +1,139 @@
+"""The sync bridge's speed properties: sync calls reuse one SDK client and one loop, stream as
+they go, and block only where nothing else runs (performance work of the batch/benchmarks issue)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import agentkit as ak
+from agentkit import _aio
+from agentkit.emulator import Turn
+from agentkit.events import TextDelta
+
+KEY = "sk-bridge-test-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def emulator_relay() -> Iterator[Any]:
+    with ak.emulator.serve(api_key=KEY, stream_delay=0.01) as relay:
+        yield relay
+
+
+@pytest.fixture
+def relay(emulator_relay: Any) -> ak.Relay:
+    """A fresh relay (no clients built yet) on the shared emulator."""
+    emulator_relay.emulator.reset()
+    return ak.Relay(emulator_relay.root, api_key=KEY)
+
+
+@pytest.fixture
+def emulator(emulator_relay: Any) -> Any:
+    return emulator_relay.emulator
+
+
+def _count_builds(relay: ak.Relay, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    built: list[bool] = []
+    original = relay._build
+
+    def counting(door: str, *, asynchronous: bool, **kwargs: Any) -> Any:
+        built.append(asynchronous)
+        return original(door, asynchronous=asynchronous, **kwargs)
+
+    monkeypatch.setattr(relay, "_build", counting)
+    return built
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "responses:gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"])
+def test_sync_calls_reuse_one_sync_sdk_client(relay: ak.Relay, monkeypatch: pytest.MonkeyPatch, model: str) -> None:
+    built = _count_builds(relay, monkeypatch)
+    agent = ak.Agent(model, relay=relay, display=False)
+    for i in range(4):
+        assert agent(f"hello {i}").text
+    assert len(list(agent.stream("and a stream"))) > 1
+    assert built == [False]  # one sync client, built once; no async client per call
+
+
+def test_a_sync_stream_shows_text_while_the_answer_is_still_coming(relay: ak.Relay, emulator: Any) -> None:
+    emulator.script(Turn(text=" ".join(f"word{i}" for i in range(30))))
+    agent = ak.Agent("claude-sonnet-4-5", relay=relay, display=False)
+    agent("warm up")  # the SDK import and the client are not what is measured
+    emulator.script(Turn(text=" ".join(f"word{i}" for i in range(30))))
+    started = time.perf_counter()
+    first: float | None = None
+    for event in agent.stream("go"):
+        if first is None and isinstance(event, TextDelta):
+            first = time.perf_counter() - started
+    total = time.perf_counter() - started
+    assert first is not None
+    assert first < total / 2, f"the first text came at {first:.3f} s of {total:.3f} s"
+
+
+def test_only_the_run_itself_may_block_not_the_tools_it_starts(relay: ak.Relay, emulator: Any) -> None:
+    seen: dict[str, bool] = {}
+
+    @ak.tool
+    async def probe(x: int) -> str:
+        """Reports whether this tool's task may block the loop."""
+        seen["tool"] = _aio.blocking_allowed()
+        return "ok"
+
+    emulator.script(Turn(tool_calls=[("probe", {"x": 1})]), "done")
+    agent = ak.Agent("gpt-4o", tools=[probe], relay=relay, display=False)
+    calls: list[str] = []
+    original = relay.client
+
+    def spy(dialect: Any, **kwargs: Any) -> Any:
+        calls.append(dialect)
+        return original(dialect, **kwargs)
+
+    relay.client = spy  # type: ignore[method-assign]
+    assert agent("go").text
+    assert seen == {"tool": False}
+    assert calls == ["openai", "openai"]  # both model requests of the sync run used the sync client
+
+
+async def test_async_runs_never_block(relay: ak.Relay) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    assert not _aio.blocking_allowed()
+    reply = await agent.arun("hi")
+    assert reply.text
+    assert relay._clients == {}  # no sync client was built for an async run
+
+
+def test_sync_calls_from_many_threads_each_work(relay: ak.Relay) -> None:
+    agent_replies: list[str] = []
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            agent_replies.append(ak.Agent("gpt-4o", relay=relay, display=False)(f"thread {i}").text)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(agent_replies) == 6
+
+
+def test_sync_calls_inside_a_running_loop_share_the_background_loop(
+    relay: ak.Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = _count_builds(relay, monkeypatch)
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+
+    async def cell() -> None:
+        for i in range(3):
+            assert agent(f"cell {i}").text  # what a notebook cell does: a sync call while a loop runs
+        assert [e for e in agent.stream("and a stream") if isinstance(e, TextDelta)]
+
+    asyncio.run(cell())
+    assert built == [True]  # one async client on the one background loop, not one per call

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from agentkit.errors import error_from_status, from_sdk_error, redact
 from tests.conftest import serve_asgi
 
 KEY = "sk-errors-test-abcdefghijklmnop"
-REALTRAFFIC = pathlib.Path(__file__).resolve().parents[2] / "shared" / "realtraffic"
+from tests._paths import REALTRAFFIC  # noqa: E402
 
 
 class ErrorRelay:

@@ -23,6 +23,7 @@ from agentkit.messages import (
     ToolCallPart,
     ToolResultPart,
 )
+from tests._paths import REALTRAFFIC
 from tests.replay._openai_server import serve_canned
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -260,9 +261,8 @@ def test_foreign_history_from_an_anthropic_recording_has_no_signature() -> None:
     anthropic = pytest.importorskip(
         "agentkit.dialects.anthropic", reason="the anthropic dialect is not built yet"
     )
-    from pathlib import Path
 
-    path = Path("/work/shared/realtraffic/anthropic")
+    path = REALTRAFFIC / "anthropic"
     recordings = sorted(path.glob("h_*.json")) if path.is_dir() else []
     if not recordings:
         pytest.skip("no Anthropic thinking recordings")

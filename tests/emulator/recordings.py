@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentkit.emulator import Call, Fault, Turn
+from tests._paths import REALTRAFFIC
 
-RECORDINGS = Path("/work/shared/realtraffic")
+RECORDINGS = REALTRAFFIC
 
 # Values that are data, not structure: tool arguments, schemas, free-form metadata.
 _OPAQUE_KEYS = {"input", "args", "response", "metadata", "parameters", "parameters_json_schema", "schema"}

@@ -1,4 +1,4 @@
-"""The emulator's wire output against every recording in /work/shared/realtraffic.
+"""The emulator's wire output against every recording in tests/realtraffic (copied from shared/realtraffic).
 
 For each recording, its request body is sent to the emulator's matching door with a scripted turn of
 the same kind as the recorded answer (text / tool calls / reasoning / error status; see

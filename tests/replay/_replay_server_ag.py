@@ -9,7 +9,6 @@ Anything else (e.g. `GET /v1/models`, asked by `Relay.map_error` for "did you me
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests._paths import REALTRAFFIC
 from tests.conftest import serve_asgi
-
-REALTRAFFIC = Path(os.environ.get("AGENTKIT_REALTRAFFIC", "/work/shared/realtraffic"))
 
 
 def recordings(vendor: str) -> list[Path]:

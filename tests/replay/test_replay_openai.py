@@ -25,9 +25,10 @@ from agentkit.dialects import openai as dialect
 from agentkit.dialects.base import ModelRequest, OutputSpec, Turn
 from agentkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import ReasoningPart, TextPart, ToolCallPart
+from tests._paths import REALTRAFFIC
 from tests.replay._openai_server import serve_canned
 
-RECORDINGS = Path("/work/shared/realtraffic/openai")
+RECORDINGS = REALTRAFFIC / "openai"
 FILES = sorted(RECORDINGS.glob("*.json")) if RECORDINGS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not FILES, reason=f"no recordings found in {RECORDINGS}")

@@ -13,8 +13,6 @@ Real vendor servers accepted those requests. For each recorded declaration this 
 from __future__ import annotations
 
 import json
-import os
-import pathlib
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -22,10 +20,11 @@ import pytest
 
 import agentkit as ak
 from agentkit.tools import Tool
+from tests._paths import REALTRAFFIC
 
 from ._rules import declaration_problems
 
-ROOT = pathlib.Path(os.environ.get("AGENTKIT_REALTRAFFIC", "/work/shared/realtraffic"))
+ROOT = REALTRAFFIC
 pytestmark = pytest.mark.skipif(not ROOT.is_dir(), reason=f"no recorded traffic at {ROOT}")
 
 

@@ -152,7 +152,9 @@ def _run_here(coro_factory: Callable[[], Coroutine[Any, Any, T]], blocking: bool
         else:  # KeyboardInterrupt, SystemExit, a cancellation: the loop may be mid-callback
             _discard_thread_loop(loop)
         raise
-    _cancel_all(loop)  # tasks the run left behind end with it, as under `asyncio.run`
+    # Tasks a run leaves behind (a tool's own background task) are not hunted down here: scanning
+    # every task in the process costs more than the rest of the bridge. They end when this loop
+    # closes (the thread ends, interpreter exit, or an interrupt), not with the run as under `asyncio.run`.
     return result
 
 

@@ -64,9 +64,14 @@ class Image:
             raise ValueError(f"The image at {self.url!r} is a URL, not bytes; it has no base64 form.")
         return base64.b64encode(self.data).decode("ascii")
 
-    @functools.cached_property
+    @property
     def data_url(self) -> str:
-        """A `data:` URL for byte images, or the http(s) URL itself (built once, like `base64`)."""
+        """A `data:` URL for byte images, or the http(s) URL itself.
+
+        Built from the cached `base64` on each use rather than cached itself: a cached copy would
+        hold the image a third time for the whole conversation (benchmarks/memory.py), while the
+        concatenation costs less than the SDK's own JSON encoding of the same request.
+        """
         if self.url is not None:
             return self.url
         return f"data:{self.mime_type};base64,{self.base64}"

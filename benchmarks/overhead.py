@@ -11,7 +11,8 @@ streaming forms, reading the text out of each chunk). The agentkit side is one `
 decodes the answer into a Reply, and appends to the history.
 
 Rounds interleave A and B (ABBA order) so machine drift hits both; overhead is the median of the
-per-round differences. Time to first token (TTFT) is measured in the streaming rows.
+per-round differences (wall time), and the same for the client thread's CPU time, which other
+processes' load disturbs far less. Time to first token (TTFT) is measured in the streaming rows.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def get_time(city: str) -> str:
 
 
 TOOLS = [get_weather, get_time]
-Sample = tuple[float, float | None]  # (seconds for the whole turn, seconds to the first text token)
+Sample = tuple[float, float | None, float]  # (wall seconds, seconds to the first text token, CPU seconds)
 
 
 # ------------------------------------------------------------------------------------ raw SDK calls
@@ -76,22 +77,37 @@ def raw_clients(url: str, *, asynchronous: bool) -> dict[str, Any]:
 
 
 def raw_kwargs(dialect: str) -> dict[str, Any]:
-    """The request a user of the raw SDK writes (the tool schemas as literals, built once)."""
+    """The request a user of the raw SDK writes: the same wire request agentkit sends (checked in
+    `main`), with the tool schemas as literals built once."""
     schemas = [t.to_schema(dialect) for t in TOOLS]
     if dialect == "openai":
         return {"model": "gpt-4o", "tools": schemas,
                 "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]}
     if dialect == "responses":
-        return {"model": "gpt-4o", "tools": schemas, "instructions": SYSTEM,
-                "input": [{"role": "user", "content": PROMPT}]}
+        return {"model": "gpt-4o", "tools": schemas,
+                "input": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]}
     if dialect == "anthropic":
         return {"model": "claude-sonnet-4-5", "max_tokens": 4096, "system": SYSTEM, "tools": schemas,
-                "messages": [{"role": "user", "content": PROMPT}]}
+                "messages": [{"role": "user", "content": [{"type": "text", "text": PROMPT}]}]}
     return {"model": "gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": PROMPT}]}],
-            "config": {"system_instruction": SYSTEM, "tools": [{"function_declarations": schemas}]}}
+            "config": {"system_instruction": {"parts": [{"text": SYSTEM}]},
+                       "tools": [{"function_declarations": schemas}],
+                       "automatic_function_calling": {"disable": True}}}
+
+
+def check_same_request(dialect: str) -> None:
+    """Both sides must send the same request, or the comparison measures something else."""
+    from agentkit.dialects.base import ModelRequest, load
+    from agentkit.messages import Message
+
+    raw = raw_kwargs(dialect)
+    ours = load(dialect).encode(ModelRequest(model=raw["model"], history=[Message.system(SYSTEM), Message.user(PROMPT)],
+                                             tools=TOOLS))
+    assert ours == raw, f"{dialect}: agentkit sends {ours!r}, the raw side {raw!r}"
 
 
 async def raw_async(dialect: str, client: Any, kwargs: dict[str, Any], stream: bool) -> Sample:
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
@@ -135,10 +151,11 @@ async def raw_async(dialect: str, client: Any, kwargs: dict[str, Any], stream: b
                     first = first or time.perf_counter()
                     pieces.append(chunk.text)
     assert "".join(pieces).startswith("The weather"), pieces
-    return time.perf_counter() - t0, None if first is None else first - t0
+    return time.perf_counter() - t0, None if first is None else first - t0, time.thread_time() - c0
 
 
 def raw_sync(dialect: str, client: Any, kwargs: dict[str, Any], stream: bool) -> Sample:
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
@@ -175,7 +192,7 @@ def raw_sync(dialect: str, client: Any, kwargs: dict[str, Any], stream: bool) ->
                     first = first or time.perf_counter()
                     pieces.append(chunk.text)
     assert "".join(pieces).startswith("The weather"), pieces
-    return time.perf_counter() - t0, None if first is None else first - t0
+    return time.perf_counter() - t0, None if first is None else first - t0, time.thread_time() - c0
 
 
 # ------------------------------------------------------------------------------------- agentkit calls
@@ -183,6 +200,7 @@ def raw_sync(dialect: str, client: Any, kwargs: dict[str, Any], stream: bool) ->
 
 async def agentkit_async(agent: ak.Agent, stream: bool) -> Sample:
     agent.reset()
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     first: float | None = None
     if not stream:
@@ -195,11 +213,12 @@ async def agentkit_async(agent: ak.Agent, stream: bool) -> Sample:
         assert s.reply is not None
         text = s.reply.text
     assert text.startswith("The weather"), text
-    return time.perf_counter() - t0, None if first is None else first - t0
+    return time.perf_counter() - t0, None if first is None else first - t0, time.thread_time() - c0
 
 
 def agentkit_sync(agent: ak.Agent, stream: bool) -> Sample:
     agent.reset()
+    c0 = time.thread_time()
     t0 = time.perf_counter()
     first: float | None = None
     if not stream:
@@ -212,7 +231,7 @@ def agentkit_sync(agent: ak.Agent, stream: bool) -> Sample:
         assert s.reply is not None
         text = s.reply.text
     assert text.startswith("The weather"), text
-    return time.perf_counter() - t0, None if first is None else first - t0
+    return time.perf_counter() - t0, None if first is None else first - t0, time.thread_time() - c0
 
 
 # ------------------------------------------------------------------------------------------ driver
@@ -231,7 +250,10 @@ class Result:
         ttft_raw = [s[1] for s in self.raw if s[1] is not None]
         ttft_ak = [s[1] for s in self.ak if s[1] is not None]
         ttft = f"{ms(median(ttft_raw))} / {ms(median(ttft_ak))}" if ttft_raw and ttft_ak else "-"
-        return [self.dialect, self.mode, ms(raw), ms(akt), f"{diff * 1000:+.3f}", f"{diff / raw * 100:+.1f}%", ttft]
+        cpu_raw = median([s[2] for s in self.raw])
+        cpu = median([a[2] - r[2] for a, r in zip(self.ak, self.raw, strict=True)])
+        return [self.dialect, self.mode, ms(raw), ms(akt), f"{diff * 1000:+.3f}", f"{diff / raw * 100:+.1f}%",
+                f"{cpu * 1e6:+.0f} ({cpu / cpu_raw * 100:+.0f}%)", ttft]
 
 
 async def run_async(url: str, dialects: list[str], rounds: int, warmup: int) -> list[Result]:
@@ -290,13 +312,16 @@ def main() -> None:
     parser.add_argument("--no-sync", action="store_true", help="skip the sync rows")
     args = parser.parse_args()
     dialects = [d.strip() for d in args.only.split(",") if d.strip()]
+    for dialect in dialects:
+        check_same_request(dialect)
     with stub_server.start() as url:
         results = asyncio.run(run_async(url, dialects, args.rounds, args.warmup))
         if not args.no_sync:
             results += run_sync(url, dialects, args.rounds, args.warmup)
     print(f"machine: {machine()}")
     print(f"command: python benchmarks/overhead.py --rounds {args.rounds}   (median of {args.rounds} interleaved rounds)")
-    print(table(["dialect", "mode", "raw SDK ms", "agentkit ms", "overhead ms", "overhead", "TTFT ms raw / agentkit"],
+    print(table(["dialect", "mode", "raw SDK ms", "agentkit ms", "overhead ms", "overhead", "CPU overhead µs",
+                 "TTFT ms raw / agentkit"],
                 [r.row() for r in results]))
 
 

@@ -2,8 +2,8 @@
 
 Why not the emulator: its rule-based model parses each request and composes a reply, which costs
 time per request and adds noise to an overhead measurement. This stub answers every request with a
-pre-built body (a short text answer, or with `"bench-tools"` in the model name a turn of 8 tool
-calls), so what is measured is the client side: agentkit vs the raw SDK, hitting the same server.
+pre-built body (a short text answer; with `bench-tools` in the model name, a turn of 8 calls of a
+`nap` tool first, then the text once the request carries tool results), so what is measured is the client side: agentkit vs the raw SDK, hitting the same server.
 
 It is raw asyncio HTTP/1.1 with keep-alive, run in its own process (`start()` spawns it), so its
 work does not share the benchmark process's event loop or GIL. Doors (as relays lay them out):
@@ -245,8 +245,13 @@ _MODELS = _dumps({"object": "list", "data": [{"id": m, "object": "model", "owned
                                              ("gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash")]})
 
 
+#: A request that already carries tool results gets the final text answer (one tool round per run).
+_RESULT_MARKERS = (b'"role":"tool"', b'"role": "tool"', b"function_call_output", b"tool_result",
+                   b"functionResponse", b"function_response")
+
+
 def _route(method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
-    tools = b"bench-tools" in body or "bench-tools" in path
+    tools = (b"bench-tools" in body or "bench-tools" in path) and not any(m in body for m in _RESULT_MARKERS)
     if method == "GET" and path.startswith("/v1/models"):
         return 200, "application/json", _MODELS
     if path.startswith("/v1beta/models/"):

@@ -117,6 +117,7 @@ async def recorded_clients() -> dict[str, Any]:
 def instant_agent(dialect: str, clients: dict[str, Any]) -> ak.Agent:
     relay = ak.Relay("http://stub.invalid", api_key=KEY)
     relay.async_client = lambda d, **_: clients[d]  # type: ignore[method-assign]
+    relay.client = lambda d, **_: clients[d]  # type: ignore[method-assign]  (sync runs' client)
     return ak.Agent(MODELS[dialect], tools=TOOLS, system=SYSTEM, relay=relay, display=False)
 
 

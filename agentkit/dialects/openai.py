@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -392,7 +393,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     """One non-streaming call through `AsyncOpenAI`, decoded with `decode`."""
-    response = await client.chat.completions.create(**kwargs)
+    response = await client.chat.completions.create(**body_as_extra(kwargs, messages=[]))
     return decode(response)
 
 
@@ -607,7 +608,9 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     HTTP response is closed however the consumer stops (exhausted, `break`, cancelled).
     """
     options = {"include_usage": True, **(kwargs.get("stream_options") or {})}
-    response = await client.chat.completions.create(**{**kwargs, "stream": True, "stream_options": options})
+    response = await client.chat.completions.create(
+        **body_as_extra({**kwargs, "stream": True, "stream_options": options}, messages=[])
+    )
     accumulator = _Accumulator()
     try:
         async for chunk in response:
@@ -619,6 +622,47 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
 
 
 # ---------------------------------------------------------------- helpers shared with responses.py
+
+#: `create` arguments the SDK itself acts on (routing, stream parsing, request options).
+_SDK_ARGUMENTS = frozenset({"model", "stream", "timeout", "extra_headers", "extra_query", "extra_body"})
+
+
+def body_as_extra(kwargs: Mapping[str, Any], api: str = "chat", **placeholders: Any) -> dict[str, Any]:
+    """`create` keyword arguments that hand the request body to the SDK through `extra_body`.
+
+    Why: the openai SDK runs every typed body parameter through its `transform`, which walks each
+    message or input item against every TypedDict of the union it may be: ~0.3 ms per message, and
+    ~0.7 ms for a one-message request with two tools (measured with benchmarks/overhead.py's stub)
+    — more than all of agentkit's own work on a turn. Our encoders build plain JSON already, so
+    there is nothing to transform; the SDK merges `extra_body` into the body last, so the JSON sent
+    is the same. Only parameters the SDK's `create` declares move: an unknown option stays a
+    keyword, so the SDK still refuses it before sending. `placeholders` fill parameters the SDK
+    requires (`messages=[]`), which the body overrides; a caller's own `extra_body` wins over all.
+    """
+    declared = _body_parameters(api)
+    out: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in declared:
+            body[key] = value
+        elif key != "extra_body":
+            out[key] = value
+    out.update(placeholders)
+    out["extra_body"] = {**body, **(kwargs.get("extra_body") or {})}
+    return out
+
+
+@functools.cache
+def _body_parameters(api: str) -> frozenset[str]:
+    """The body parameters of `chat.completions.create` ("chat") or `responses.create` ("responses")."""
+    import inspect
+
+    if api == "chat":
+        from openai.resources.chat.completions import AsyncCompletions as resource
+    else:
+        from openai.resources.responses import AsyncResponses as resource  # type: ignore[assignment]
+    return frozenset(set(inspect.signature(resource.create).parameters) - _SDK_ARGUMENTS - {"self"})
+
 
 
 def parse_arguments(raw: Any) -> dict[str, Any] | str:

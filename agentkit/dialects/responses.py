@@ -28,6 +28,7 @@ from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn,
 from agentkit.dialects.openai import (
     arguments_text,
     as_dict,
+    body_as_extra,
     check_system,
     effort_of,
     get,
@@ -426,7 +427,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     """One non-streaming call through `AsyncOpenAI.responses`, decoded with `decode`."""
-    response = await client.responses.create(**kwargs)
+    response = await client.responses.create(**body_as_extra(kwargs, "responses"))
     return decode(response)
 
 
@@ -519,7 +520,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     stream ends without one, the items finished so far are decoded instead. `error` and
     `response.failed` events raise `openai.APIError`. The HTTP response is always closed.
     """
-    events = await client.responses.create(**{**kwargs, "stream": True})
+    events = await client.responses.create(**body_as_extra({**kwargs, "stream": True}, "responses"))
     final: Any = None
     snapshot: Any = None  # the started response, turned into a dict only if the stream ends early
     done: dict[int, Any] = {}

@@ -50,9 +50,9 @@ def _relay() -> Iterator[tuple[object, str]]:
 
 
 def demo(models: Sequence[str]) -> int:
-    import agentkit as ak
     import json
 
+    import agentkit as ak
     from agentkit.events import ReasoningDelta, TextDelta, ToolCallFinished, ToolCallStarted
 
     with _relay() as (relay, where):

@@ -2,8 +2,8 @@
 
 Run: python benchmarks/batch_throughput.py [--runs 1000] [--concurrency 100] [--dialects openai,anthropic]
 
-The emulator (`python -m agentkit.emulator`) runs in its own process, so its rule-based model does
-not share this process's CPU time slices... only the machine's two cores. The raw side is what a
+The emulator (`python -m agentkit.emulator`) runs in its own process (its rule-based model's CPU is
+not this process's; the two share the machine's cores). The raw side is what a
 user of the SDK writes: an `asyncio.Semaphore(concurrency)` around `create` and `asyncio.gather`.
 The agentkit side is `await ak.abatch(agent, prompts, concurrency=...)`: a copy of the agent per
 input, results in input order, per-input errors collected. Rounds alternate raw / agentkit.
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import _common  # noqa: F401  (sets sys.path)
+import _common  # sets sys.path
 from _common import KEY, machine, table
 
 import agentkit as ak
@@ -47,38 +47,37 @@ def emulator() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-async def raw_batch(dialect: str, url: str, prompts: list[str], concurrency: int) -> list[str]:
+def raw_clients(url: str) -> dict[str, Any]:
+    """The SDK clients a raw user would build once (one connection pool each), reused every round."""
     import anthropic
     import openai
     from google import genai
     from google.genai import types
 
+    oa = openai.AsyncOpenAI(base_url=url + "/v1", api_key=KEY)
+    gm = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=url, api_version="v1beta"))
+    return {"openai": oa, "responses": oa, "anthropic": anthropic.AsyncAnthropic(base_url=url + "/anthropic",
+                                                                                 api_key=KEY),
+            "gemini": gm.aio, "_keep": gm}
+
+
+async def raw_batch(dialect: str, client: Any, prompts: list[str], concurrency: int) -> list[str]:
     gate = asyncio.Semaphore(concurrency)
-    if dialect in ("openai", "responses"):
-        oa = openai.AsyncOpenAI(base_url=url + "/v1", api_key=KEY)
 
-        async def one(prompt: str) -> str:
-            async with gate:
-                if dialect == "openai":
-                    r = await oa.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": prompt}])
-                    return r.choices[0].message.content or ""
-                rr = await oa.responses.create(model="gpt-4o", input=[{"role": "user", "content": prompt}])
+    async def one(prompt: str) -> str:
+        async with gate:
+            if dialect == "openai":
+                r = await client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": prompt}])
+                return r.choices[0].message.content or ""
+            if dialect == "responses":
+                rr = await client.responses.create(model="gpt-4o", input=[{"role": "user", "content": prompt}])
                 return str(rr.output_text)
-    elif dialect == "anthropic":
-        an = anthropic.AsyncAnthropic(base_url=url + "/anthropic", api_key=KEY)
-
-        async def one(prompt: str) -> str:
-            async with gate:
-                r = await an.messages.create(model="claude-sonnet-4-5", max_tokens=1024,
-                                             messages=[{"role": "user", "content": prompt}])
-                return "".join(b.text for b in r.content if b.type == "text")
-    else:
-        gm = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=url, api_version="v1beta"))
-
-        async def one(prompt: str) -> str:
-            async with gate:
-                r = await gm.aio.models.generate_content(model="gemini-2.5-flash", contents=prompt)
-                return r.text or ""
+            if dialect == "anthropic":
+                ra = await client.messages.create(model="claude-sonnet-4-5", max_tokens=1024,
+                                                  messages=[{"role": "user", "content": prompt}])
+                return "".join(b.text for b in ra.content if b.type == "text")
+            rg = await client.models.generate_content(model="gemini-2.5-flash", contents=prompt)
+            return rg.text or ""
 
     return list(await asyncio.gather(*(one(p) for p in prompts)))
 
@@ -93,12 +92,13 @@ async def measure(dialect: str, url: str, runs: int, concurrency: int, rounds: i
     prompts = [f"Summarise item number {i} in one sentence." for i in range(runs)]
     relay = ak.Relay(url, api_key=KEY, max_concurrency=max(100, concurrency))
     agent = ak.Agent(MODELS[dialect], relay=relay, display=False)
-    await raw_batch(dialect, url, prompts[:50], concurrency)  # warm up: imports, clients, connections
+    client = raw_clients(url)[dialect]
+    await raw_batch(dialect, client, prompts[:50], concurrency)  # warm up: imports, clients, connections
     await agentkit_batch(agent, prompts[:50], concurrency)
     raw_rates, ak_rates = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        texts = await raw_batch(dialect, url, prompts, concurrency)
+        texts = await raw_batch(dialect, client, prompts, concurrency)
         raw_rates.append(runs / (time.perf_counter() - t0))
         assert all(texts)
         t0 = time.perf_counter()

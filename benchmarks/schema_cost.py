@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -93,9 +94,10 @@ def main() -> None:
     for name, fn, arguments in (("simple (2 params)", simple, SIMPLE_ARGS), ("nested (5 params)", nested, NESTED_ARGS)):
         build = per_call(lambda fn=fn: ak.tool(fn), max(20, args.number // 20))
         tool = ak.tool(fn)
-        schemas = {d: per_call(lambda d=d: tool.to_schema(d), args.number) for d in ak.DIALECTS}
-        invoke = per_call(lambda: tool.invoke(arguments), args.number)
-        text = per_call(lambda: tool.invoke(__import__("json").dumps(arguments)), args.number)
+        schemas = {d: per_call(lambda d=d, t=tool: t.to_schema(d), args.number) for d in ak.DIALECTS}
+        invoke = per_call(lambda t=tool, a=arguments: t.invoke(a), args.number)
+        as_text = json.dumps(arguments)
+        text = per_call(lambda t=tool, a=as_text: t.invoke(a), args.number)
         rows.append([name, f"{build:.0f}", " / ".join(f"{schemas[d]:.1f}" for d in ak.DIALECTS),
                      f"{invoke:.1f}", f"{text:.1f}"])
     print(f"machine: {machine()}")

@@ -254,7 +254,7 @@ def _route(method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
     tools = (b"bench-tools" in body or "bench-tools" in path) and not any(m in body for m in _RESULT_MARKERS)
     if method == "GET" and path.startswith("/v1/models"):
         return 200, "application/json", _MODELS
-    if path.startswith("/v1beta/models/"):
+    if "/models/" in path and ":" in path.rsplit("/", 1)[-1]:  # Gemini, whatever version prefix a client uses
         stream = ":streamGenerateContent" in path
         return 200, "text/event-stream" if stream else "application/json", _BODIES["gemini", stream, tools]
     door = ("openai" if path.endswith("/chat/completions") else "responses" if path.endswith("/responses")

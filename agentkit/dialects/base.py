@@ -39,7 +39,8 @@ from agentkit.messages import Message, Usage
 if TYPE_CHECKING:
     from agentkit.tools import Tool
 
-__all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn", "declaration", "load"]
+__all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn", "check_tool_choice", "declaration",
+           "load"]
 
 FinishReason: TypeAlias = Literal["stop", "tool_calls", "length", "refusal", "content_filter", "other"]
 
@@ -139,3 +140,26 @@ def declaration(tool: Tool, dialect: str) -> dict[str, Any]:
     if cached is None:
         cached = per_tool[key] = tool.to_schema(dialect)
     return cached
+
+
+def check_tool_choice(choice: str | None, tools: Sequence[Tool]) -> str | None:
+    """A request's `tool_choice`, checked against its tools: what each dialect then maps to its wire form.
+
+    Returns None when the request needs no choice on the wire (none given, or "auto"/"none" with no
+    tools to choose from), else "auto", "none", "required" or the name of one of `tools`. Why here:
+    the rules are the same in every dialect; only the wire shape differs.
+    """
+    if choice is None:
+        return None
+    names = [tool.name for tool in tools]
+    if not names:
+        if choice in ("auto", "none"):
+            return None
+        raise ValueError(
+            f"`tool_choice={choice!r}` needs tools, but the request has none; pass `tools=` or drop it."
+        )
+    if choice in ("auto", "none", "required") or choice in names:
+        return choice
+    raise ValueError(
+        f"`tool_choice={choice!r}` names no tool of this request; use 'auto', 'required', 'none' or one of {names!r}."
+    )

@@ -29,7 +29,14 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn, declaration
+from agentkit.dialects.base import (
+    FinishReason,
+    ModelRequest,
+    OutputSpec,
+    Turn,
+    check_tool_choice,
+    declaration,
+)
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -324,19 +331,9 @@ def _decode_call(call: Mapping[str, Any]) -> ToolCallPart:
 
 
 def _tool_choice(choice: str | None, tools: Sequence[Tool]) -> Any:
-    if choice is None:
-        return None
-    names = [tool.name for tool in tools]
-    if not tools:
-        if choice == "required" or choice not in ("auto", "none"):
-            raise ValueError(
-                f"`tool_choice={choice!r}` needs tools, but the request has none; pass `tools=` or drop it."
-            )
-        return None
-    if choice in ("auto", "none", "required"):
+    choice = check_tool_choice(choice, tools)
+    if choice in (None, "auto", "none", "required"):
         return choice
-    if choice not in names:
-        raise ValueError(f"`tool_choice={choice!r}` names no tool of this request; the tools are {names!r}.")
     return {"type": "function", "function": {"name": choice}}
 
 

@@ -24,7 +24,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, OutputSpec, Turn, declaration
+from agentkit.dialects.base import (
+    FinishReason,
+    ModelRequest,
+    OutputSpec,
+    Turn,
+    check_tool_choice,
+    declaration,
+)
 from agentkit.dialects.openai import (
     arguments_text,
     as_dict,
@@ -358,19 +365,9 @@ def _decode_item(item: Mapping[str, Any]) -> list[Part]:
 
 
 def _tool_choice(choice: str | None, tools: Sequence[Tool]) -> Any:
-    if choice is None:
-        return None
-    names = [tool.name for tool in tools]
-    if not tools:
-        if choice == "required" or choice not in ("auto", "none"):
-            raise ValueError(
-                f"`tool_choice={choice!r}` needs tools, but the request has none; pass `tools=` or drop it."
-            )
-        return None
-    if choice in ("auto", "none", "required"):
+    choice = check_tool_choice(choice, tools)
+    if choice in (None, "auto", "none", "required"):
         return choice
-    if choice not in names:
-        raise ValueError(f"`tool_choice={choice!r}` names no tool of this request; the tools are {names!r}.")
     return {"type": "function", "name": choice}
 
 

@@ -137,3 +137,55 @@ def test_sync_calls_inside_a_running_loop_share_the_background_loop(
 
     asyncio.run(cell())
     assert built == [True]  # one async client on the one background loop, not one per call
+
+
+def test_a_sync_stream_continues_directly_after_waiting_for_its_tools(relay: ak.Relay, emulator: Any) -> None:
+    """The run waits for an async tool (the loop takes over), then streams the next model turn again
+    through the sync client, event by event, in order."""
+    seen: dict[str, bool] = {}
+
+    @ak.tool
+    async def nap(seconds: float) -> str:
+        """Sleeps a while, then says so."""
+        await asyncio.sleep(seconds)
+        seen["tool may block"] = _aio.blocking_allowed()
+        return "rested"
+
+    emulator.script(Turn(tool_calls=[("nap", {"seconds": 0.05})]), Turn(text="All rested now, thank you."))
+    agent = ak.Agent("claude-sonnet-4-5", tools=[nap], relay=relay, display=False)
+    calls: list[str] = []
+    original = relay.client
+
+    def spy(dialect: Any, **kwargs: Any) -> Any:
+        calls.append(dialect)
+        return original(dialect, **kwargs)
+
+    relay.client = spy  # type: ignore[method-assign]
+    stream = agent.stream("Take a nap.")
+    kinds = [type(event).__name__ for event in stream]
+    assert stream.reply is not None and stream.reply.text == "All rested now, thank you."
+    assert seen == {"tool may block": False}
+    assert calls == ["anthropic", "anthropic"]  # both turns of the sync stream used the sync client
+    assert kinds.index("ToolCallFinished") < kinds.index("TextDelta") < kinds.index("RunFinished")
+
+
+def test_a_sync_call_made_between_the_events_of_a_sync_stream(relay: ak.Relay, emulator: Any) -> None:
+    """Each event is handed over with the stream paused: another sync run on the same thread in
+    between neither advances nor disturbs it."""
+    words = " ".join(f"word{i}" for i in range(12))
+    emulator.script(Turn(text=words))
+    streaming = ak.Agent("gpt-4o", relay=relay, display=False)
+    other = ak.Agent("gemini-2.5-flash", relay=relay, display=False)
+    pieces: list[str] = []
+    asides: list[str] = []
+    stream = streaming.stream("Count.")
+    for event in stream:
+        if isinstance(event, TextDelta):
+            pieces.append(event.text)
+            if len(pieces) == 2:
+                emulator.script(Turn(text="An aside."))
+                asides.append(other("Meanwhile?").text)
+    assert "".join(pieces) == words
+    assert asides == ["An aside."]
+    assert stream.reply is not None and stream.reply.text == words
+    assert [m.role for m in streaming.history] == ["user", "assistant"]

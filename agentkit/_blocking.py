@@ -21,6 +21,9 @@ __all__ = ["BlockingClient"]
 
 #: The SDKs' resource-namespace base classes (`client.chat`, `client.messages`, `client.models`).
 _NAMESPACE_BASES = frozenset({"SyncAPIResource", "BaseModule"})
+#: The name ending of the SDKs' raw-response namespaces (`client.messages.with_raw_response`, a
+#: `MessagesWithRawResponse` with no base class): their methods return the `APIResponse` unparsed.
+_RAW_RESPONSE_SUFFIX = "WithRawResponse"
 
 
 _namespaces: dict[type, bool] = {}
@@ -29,7 +32,9 @@ _namespaces: dict[type, bool] = {}
 def _is_namespace(cls: type) -> bool:
     known = _namespaces.get(cls)
     if known is None:
-        known = _namespaces[cls] = any(base.__name__ in _NAMESPACE_BASES for base in cls.__mro__)
+        known = _namespaces[cls] = cls.__name__.endswith(_RAW_RESPONSE_SUFFIX) or any(
+            base.__name__ in _NAMESPACE_BASES for base in cls.__mro__
+        )
     return known
 
 

@@ -52,11 +52,22 @@ class _Events:
 
 
 class _Endpoint:
-    def __init__(self, response: Any, events: list[Any]) -> None:
-        self._response, self._events = response, events
+    def __init__(self, response: Any, events: list[Any], bodies: tuple[bytes, bytes] | None = None) -> None:
+        self._response, self._events, self._bodies = response, events, bodies
 
     async def create(self, **kwargs: Any) -> Any:
         return _Events(self._events) if kwargs.get("stream") else self._response
+
+    @property
+    def with_raw_response(self) -> Any:
+        """Anthropic's `messages.with_raw_response`: the stub's bytes (JSON or SSE), not parsed."""
+        return _Namespace(create=self._raw)
+
+    async def _raw(self, **kwargs: Any) -> Any:
+        import httpx2
+
+        assert self._bodies is not None
+        return _Namespace(http_response=httpx2.Response(200, content=self._bodies[bool(kwargs.get("stream"))]))
 
     async def generate_content(self, **kwargs: Any) -> Any:
         return self._response
@@ -105,7 +116,8 @@ async def recorded_clients() -> dict[str, Any]:
     kw = raw_kwargs("anthropic")
     response = await an.messages.create(**kw)
     events = [e async for e in await an.messages.create(**kw, stream=True)]
-    out["anthropic"] = _Namespace(messages=_Endpoint(response, events))
+    bodies = (stub_server.anthropic_json(False), stub_server.anthropic_sse(False))
+    out["anthropic"] = _Namespace(messages=_Endpoint(response, events, bodies))
     kw = raw_kwargs("gemini")
     response = await gm.aio.models.generate_content(**kw)
     events = [e async for e in await gm.aio.models.generate_content_stream(**kw)]

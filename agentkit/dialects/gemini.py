@@ -17,6 +17,8 @@ Wire facts this module is built around (see SDK_FACTS.md):
   those get Google's documented `skip_thought_signature_validator` sentinel.
 - Results go back as `{"functionResponse": {"id"?, "name", "response": {"output": ...}}}` (or
   `{"error": ...}`) in a `role: "user"` content; images in results travel as the response's `parts`.
+- Non-streaming answers are read from their JSON text (`should_return_http_response`), not from the
+  SDK's response object, which costs ~0.2 ms or more per turn to build (see `create`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, NamedTuple, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
@@ -350,11 +352,17 @@ def _plain(value: Any) -> Any:
 
 
 def _get(data: dict[str, Any], snake: str) -> Any:
-    """`data[snake]`, or its camelCase spelling: Gemini requests mix both."""
+    """`data[snake]`, or its camelCase spelling: Gemini requests mix both (answers are camelCase)."""
     if snake in data:
         return data[snake]
-    head, *rest = snake.split("_")
-    return data.get(head + "".join(word.title() for word in rest))
+    camel = _CAMEL.get(snake)
+    if camel is None:
+        head, *rest = snake.split("_")
+        camel = _CAMEL[snake] = head + "".join(word.title() for word in rest)
+    return data.get(camel)
+
+
+_CAMEL: dict[str, str] = {}
 
 
 def _system_from_wire(system: Any) -> str:
@@ -621,44 +629,311 @@ def _tool_config(request: ModelRequest) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------------- create
 
 
+_RAW_ANSWER = "should_return_http_response"
+
+
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
-    """One non-streaming `generate_content` call on the `client.aio` object, decoded."""
-    response = await client.models.generate_content(**kwargs)
-    return decode(response)
+    """One non-streaming `generate_content` call on the `client.aio` object, decoded from its JSON.
+
+    Why the raw answer: with `should_return_http_response=True` in its config, google-genai hands
+    back the HTTP body instead of building a `GenerateContentResponse` from it, and `decode` reads
+    that JSON directly. The SDK's build of the response costs ~0.2 ms on a one-paragraph answer
+    (~0.3-0.5 ms with calls or thought signatures; reading the JSON here: ~10-70 µs), and was most
+    of agentkit's overhead over a raw SDK call: benchmarks/overhead.py went from +0.25-0.30 ms to
+    about -0.05 ms a turn (async and sync). The flag is the SDK's own option and stays on the
+    client side: the request on the wire is byte-for-byte the same (tests/dialects/test_gemini_fast.py).
+
+    It also turns off the SDK's automatic continuation (an answer cut with a `continuationToken`),
+    so when an answer carries one, `_continue` makes the follow-up requests the SDK would have made.
+    """
+    config = kwargs.get("config") or {}
+    response = await client.models.generate_content(**{**kwargs, "config": {**config, _RAW_ANSWER: True}})
+    text = _http_body(response)
+    if text is None:  # a client that parsed the answer anyway (a stand-in SDK, a test double)
+        return decode(response)
+    body = json.loads(text) if text else {}  # google-genai reads an empty body as `{}`
+    if _may_continue(body, config):
+        return decode(await _continue(client, kwargs, _sdk_parse(body)))
+    return _decode_body(body)
+
+
+def _http_body(response: Any) -> str | None:
+    """The JSON text of a `should_return_http_response` answer; None for an answer the SDK parsed."""
+    http = getattr(response, "sdk_http_response", None)
+    body = getattr(http, "body", None)
+    return body if isinstance(body, str) else None
+
+
+def _may_continue(body: Any, config: dict[str, Any]) -> bool:
+    """Whether google-genai could follow a continuation token in this answer (then the SDK decides)."""
+    enabled = config.get("automatic_continuation")
+    if enabled is not None and not enabled:
+        return False
+    candidates = body.get("candidates") if isinstance(body, dict) else None
+    first = candidates[0] if isinstance(candidates, list) and candidates else None
+    return isinstance(first, dict) and bool(first.get("continuationToken"))
+
+
+async def _continue(client: Any, kwargs: dict[str, Any], first: Any) -> Any:
+    """google-genai's automatic continuation (`Models._generate_content_with_continuation`), from its first hop.
+
+    Each further request is the SDK's own (the config with `continuation_token`; automatic
+    continuation is off for it only so that this loop, like the SDK's, decides when to stop), and
+    the hops are merged by the SDK's `merge_continuation_responses`.
+    """
+    from google.genai import _extra_utils
+
+    config: dict[str, Any] = kwargs.get("config") or {}
+    responses = [first]
+    token = _extra_utils.should_continue_generation(first)
+    while token:
+        hop = {**config, "continuation_token": token, "automatic_continuation": False}
+        response = await client.models.generate_content(**{**kwargs, "config": hop})
+        responses.append(response)
+        token = _extra_utils.should_continue_generation(response)
+    return _extra_utils.merge_continuation_responses(responses, config=config)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------------- decode
 
 
+class _Answer(NamedTuple):
+    """What a Turn is built from, read from the wire JSON, an SDK response, or an accumulated stream."""
+
+    parts: list[dict[str, Any]]
+    """The first candidate's parts as plain dicts (either spelling; `_decode_model_parts` reads both)."""
+    response_id: str | None
+    has_candidate: bool
+    finish: str | None
+    block: str | None
+    """The prompt's block reason (read only when there is no candidate)."""
+    usage: Usage
+    model: str | None
+
+
 def decode(response: Any) -> Turn:
-    """A `GenerateContentResponse` (SDK object or its JSON dict) -> Turn; the first candidate is used."""
+    """A `GenerateContentResponse` (SDK object, its JSON dict, or a raw-body answer) -> Turn.
+
+    The first candidate is used. A dict is validated by the SDK's type as before; an answer made
+    with `should_return_http_response` (see `create`) is read straight from its JSON.
+    """
     if isinstance(response, dict):
         from google.genai import types
 
         response = types.GenerateContentResponse.model_validate(response)
-    candidate = response.candidates[0] if response.candidates else None
-    raw_parts: list[dict[str, Any]] = []
-    if candidate is not None and candidate.content is not None and candidate.content.parts:
-        raw_parts = [part.model_dump(exclude_none=True) for part in candidate.content.parts]
-    parts = _decode_model_parts(raw_parts, response.response_id or _digest(raw_parts))
+    text = _http_body(response)
+    if text is not None:
+        return _decode_body(json.loads(text) if text else {})
+    return _turn(_sdk_answer(response))
+
+
+def _decode_body(body: Any) -> Turn:
+    """The Turn of a generateContent JSON body, read directly when its shape is the plain one.
+
+    Anything else (a part kind agentkit does not read directly, an unknown finish reason, a value
+    of the wrong type, no `responseId`) goes through the SDK's own parse, so that it ends exactly
+    as before: the same Turn, or the same exception (which the agent reports as a malformed answer).
+    """
+    answer = _wire_answer(body)
+    return _turn(answer if answer is not None else _sdk_answer(_sdk_parse(body)))
+
+
+def _sdk_parse(body: Any) -> Any:
+    """What `generate_content` returns without `should_return_http_response`: the SDK's own parse.
+
+    Gemini API (mldev) form, which is what agentkit's relay clients speak; private SDK names,
+    checked to exist by tests/dialects/test_gemini_fast.py.
+    """
+    from google.genai import models, types
+
+    return types.GenerateContentResponse._from_response(
+        response=models._GenerateContentResponse_from_mldev(body), kwargs={}
+    )
+
+
+def _turn(answer: _Answer) -> Turn:
+    """The one decoding of an answer, wherever it was read from."""
+    parts = _decode_model_parts(answer.parts, answer.response_id or _digest(answer.parts))
     has_calls = any(isinstance(p, ToolCallPart) for p in parts)
     raw_finish: str | None = None
-    if candidate is not None and candidate.finish_reason is not None:
-        raw_finish = _enum_text(candidate.finish_reason)
+    finish: FinishReason
+    if answer.finish is not None:
+        raw_finish = answer.finish
         finish = _finish_reason(raw_finish, has_calls)
-    elif candidate is None and response.prompt_feedback is not None and response.prompt_feedback.block_reason:
-        raw_finish = _enum_text(response.prompt_feedback.block_reason)
+    elif not answer.has_candidate and answer.block:
+        raw_finish = answer.block
         finish = "content_filter"
     else:
         finish = "tool_calls" if has_calls else "other"
-    usage = _usage(response.usage_metadata)
-    model = response.model_version
-    message = Message("assistant", parts, model=model, dialect=NAME, usage=usage)
-    return Turn(message=message, usage=usage, finish_reason=finish, raw_finish_reason=raw_finish, model=model)
+    message = Message("assistant", parts, model=answer.model, dialect=NAME, usage=answer.usage)
+    return Turn(
+        message=message,
+        usage=answer.usage,
+        finish_reason=finish,
+        raw_finish_reason=raw_finish,
+        model=answer.model,
+    )
+
+
+def _sdk_answer(response: Any) -> _Answer:
+    """An SDK `GenerateContentResponse` -> `_Answer` (its parts dumped to dicts)."""
+    candidate = response.candidates[0] if response.candidates else None
+    parts: list[dict[str, Any]] = []
+    finish: str | None = None
+    if candidate is not None:
+        if candidate.content is not None and candidate.content.parts:
+            parts = [part.model_dump(exclude_none=True) for part in candidate.content.parts]
+        if candidate.finish_reason is not None:
+            finish = _enum_text(candidate.finish_reason)
+    return _Answer(
+        parts,
+        response.response_id,
+        candidate is not None,
+        finish,
+        _block_reason(response.prompt_feedback),
+        _sdk_usage(response.usage_metadata),
+        response.model_version,
+    )
+
+
+#: What `_wire_answer` reads itself: part keys, and functionCall keys. Other parts take the SDK's parse.
+_WIRE_PART_KEYS = frozenset({"text", "thought", "thoughtSignature", "functionCall"})
+_WIRE_CALL_KEYS = frozenset({"id", "name", "args"})
+_WIRE_USAGE_KEYS = (
+    "promptTokenCount",
+    "toolUsePromptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "cachedContentTokenCount",
+)
+
+
+def _wire_answer(body: Any) -> _Answer | None:
+    """The answer read straight from the wire JSON, or None when its shape is not the plain one.
+
+    Plain means: every value agentkit reads has the type the SDK's model would accept unchanged,
+    and reading it directly gives what the SDK's parse gives (signatures are base64 the SDK would
+    decode, finish and block reasons are the SDK's enum values); parts are text, thought, signature
+    and function-call parts only. Fields agentkit does not read (safety ratings, token details,
+    ...) are not checked, so a malformed one no longer fails the turn. Without a `responseId`,
+    made-up call ids are seeded from the SDK's form of the parts, so that case takes the SDK's parse.
+    """
+    if type(body) is not dict:
+        return None
+    response_id = body.get("responseId")
+    model = body.get("modelVersion")
+    if type(response_id) is not str or not response_id or (model is not None and type(model) is not str):
+        return None
+    candidates = body.get("candidates")
+    candidate: dict[str, Any] | None = None
+    parts: list[dict[str, Any]] = []
+    finish: str | None = None
+    if candidates is not None:
+        if type(candidates) is not list:
+            return None
+        if candidates:
+            candidate = candidates[0]
+            if type(candidate) is not dict:
+                return None
+            finish = candidate.get("finishReason")
+            if finish is not None and finish not in _enum_values("FinishReason"):
+                return None
+            content = candidate.get("content")
+            if content is not None:
+                if type(content) is not dict:
+                    return None
+                listed = content.get("parts")
+                if listed is not None:
+                    if type(listed) is not list or not all(_is_plain_wire_part(part) for part in listed):
+                        return None
+                    parts = listed
+    block: str | None = None
+    feedback = body.get("promptFeedback")
+    if feedback is not None:
+        if type(feedback) is not dict:
+            return None
+        block = feedback.get("blockReason")
+        if block is not None and block not in _enum_values("BlockedReason"):
+            return None
+    metadata = body.get("usageMetadata")
+    usage = Usage()
+    if metadata is not None:
+        if type(metadata) is not dict:
+            return None
+        counts = [metadata.get(key) for key in _WIRE_USAGE_KEYS]
+        if not all(count is None or type(count) is int for count in counts):
+            return None
+        usage = _usage(*counts)
+    return _Answer(parts, response_id, candidate is not None, finish, block, usage, model)
+
+
+def _is_plain_wire_part(part: Any) -> bool:
+    if type(part) is not dict or not part.keys() <= _WIRE_PART_KEYS:
+        return False
+    text = part.get("text")
+    thought = part.get("thought")
+    signature = part.get("thoughtSignature")
+    call = part.get("functionCall")
+    if text is not None and type(text) is not str:
+        return False
+    if thought is not None and type(thought) is not bool:
+        return False
+    if signature is not None and (type(signature) is not str or not _sdk_takes_base64(signature)):
+        return False
+    if call is not None:
+        if type(call) is not dict or not call.keys() <= _WIRE_CALL_KEYS:
+            return False
+        call_id, name, args = call.get("id"), call.get("name"), call.get("args")
+        if (
+            (call_id is not None and type(call_id) is not str)
+            or (name is not None and type(name) is not str)
+            or (args is not None and type(args) is not dict)
+        ):
+            return False
+    return True
+
+
+_B64_STANDARD = re.compile(r"[A-Za-z0-9+/]*")
+_B64_URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _sdk_takes_base64(text: str) -> bool:
+    """Whether the SDK's model decodes this base64 text (pydantic's rules), to the bytes `_b64_text` reads.
+
+    Either alphabet but not both, at most the missing padding, no stray characters, and unused
+    trailing bits zero (checked by encoding again): what pydantic-core accepts, checked against it
+    on every string of up to six characters over a mixed alphabet (tests/dialects/test_gemini_fast.py).
+    """
+    data = text.rstrip("=")
+    if len(text) - len(data) > -len(data) % 4 or len(data) % 4 == 1:
+        return False
+    if _B64_STANDARD.fullmatch(data) is None:
+        if _B64_URLSAFE.fullmatch(data) is None:
+            return False
+        data = data.replace("-", "+").replace("_", "/")
+    decoded = base64.b64decode(data + "=" * (-len(data) % 4))
+    return base64.b64encode(decoded).decode("ascii").rstrip("=") == data
+
+
+_ENUM_VALUES: dict[str, frozenset[str]] = {}
+
+
+def _enum_values(name: str) -> frozenset[str]:
+    """The values of one of google-genai's enums (`FinishReason`, `BlockedReason`), read once."""
+    values = _ENUM_VALUES.get(name)
+    if values is None:
+        from google.genai import types
+
+        values = _ENUM_VALUES[name] = frozenset(member.value for member in getattr(types, name))
+    return values
 
 
 def _enum_text(value: Any) -> str:
     return str(getattr(value, "value", value))
+
+
+def _block_reason(feedback: Any) -> str | None:
+    return _enum_text(feedback.block_reason) if feedback is not None and feedback.block_reason else None
 
 
 def _finish_reason(raw: str, has_calls: bool) -> FinishReason:
@@ -672,16 +947,31 @@ def _finish_reason(raw: str, has_calls: bool) -> FinishReason:
     return "other"
 
 
-def _usage(metadata: Any) -> Usage:
-    """Neutral usage: output counts thoughts too (as OpenAI's and Anthropic's do); reasoning says how many."""
+def _sdk_usage(metadata: Any) -> Usage:
     if metadata is None:
         return Usage()
-    thoughts = metadata.thoughts_token_count or 0
+    return _usage(
+        metadata.prompt_token_count,
+        metadata.tool_use_prompt_token_count,
+        metadata.candidates_token_count,
+        metadata.thoughts_token_count,
+        metadata.cached_content_token_count,
+    )
+
+
+def _usage(
+    prompt: int | None,
+    tool_prompt: int | None,
+    candidates: int | None,
+    thoughts: int | None,
+    cached: int | None,
+) -> Usage:
+    """Neutral usage: output counts thoughts too (as OpenAI's and Anthropic's do); reasoning says how many."""
     return Usage(
-        input_tokens=(metadata.prompt_token_count or 0) + (metadata.tool_use_prompt_token_count or 0),
-        output_tokens=(metadata.candidates_token_count or 0) + thoughts,
-        reasoning_tokens=thoughts,
-        cached_tokens=metadata.cached_content_token_count or 0,
+        input_tokens=(prompt or 0) + (tool_prompt or 0),
+        output_tokens=(candidates or 0) + (thoughts or 0),
+        reasoning_tokens=thoughts or 0,
+        cached_tokens=cached or 0,
     )
 
 
@@ -691,15 +981,19 @@ def _usage(metadata: Any) -> Usage:
 async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
     """One `generate_content_stream` call: deltas as chunks arrive, then the decoded Turn.
 
-    google-genai has no accumulator, so the chunks' parts are gathered here into one response:
+    google-genai has no accumulator, so the chunks' parts are gathered here into one answer:
     consecutive text pieces of the same kind (thought or answer) merge, a piece that brings a
     thought signature starts a new part so the signature stays where it came, and function calls
-    (which Gemini sends whole) stay whole. The result goes through `decode`, like a non-stream reply.
-    """
-    from google.genai import types
+    (which Gemini sends whole) stay whole. The answer goes through `_turn`, like a non-stream one.
 
+    Per chunk, the common text-only part is read without `model_dump`, merged text is joined once,
+    and no SDK response object is built at the end: this dialect's own work on the benchmark's
+    34-chunk answer went from ~180 µs to ~65 µs (the most of any dialect before; benchmarks/turn_cpu.py).
+    """
     chunks = await client.models.generate_content_stream(**kwargs)
     merged: list[dict[str, Any]] = []
+    run: list[str] | None = None  # the text pieces of merged[-1] while later pieces may join it
+    run_thought = False
     finish: Any = None
     usage: Any = None
     feedback: Any = None
@@ -712,68 +1006,73 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
             model_version = chunk.model_version or model_version
             usage = chunk.usage_metadata or usage
             feedback = chunk.prompt_feedback or feedback
-            candidate = chunk.candidates[0] if chunk.candidates else None
-            if candidate is None:
+            candidates = chunk.candidates
+            if not candidates:
                 continue
+            candidate = candidates[0]
             if candidate.finish_reason is not None:
                 finish = candidate.finish_reason
-            parts = candidate.content.parts if candidate.content is not None else None
-            for part in parts or ():
-                plain = _plain_part(part)
-                function_call = plain.get("function_call")
-                if function_call is not None:
-                    name = function_call.get("name") or ""
-                    call_id = function_call.get("id") or (
-                        _call_id(call_index, name, response_id) if response_id else None
-                    )
-                    arguments = json.dumps(function_call.get("args") or {}, ensure_ascii=False)
-                    yield ToolCallDelta(call_index, id=call_id, name=name, arguments=arguments)
-                    call_index += 1
-                elif plain.get("text"):
-                    yield ReasoningDelta(plain["text"]) if plain.get("thought") else TextDelta(plain["text"])
-                _merge_part(merged, plain)
+            content = candidate.content
+            for part in (content.parts if content is not None else None) or ():
+                fields = part.model_fields_set
+                if fields <= _SCALAR_TEXT_KEYS:  # a text piece: no model_dump
+                    text = part.text
+                    thought = bool(part.thought)
+                    if text:
+                        yield ReasoningDelta(text) if thought else TextDelta(text)
+                    if text is not None and run is not None and thought == run_thought:
+                        run.append(text)
+                        continue
+                    plain = {key: value for key in fields if (value := getattr(part, key)) is not None}
+                else:
+                    plain = part.model_dump(exclude_none=True)
+                    function_call = plain.get("function_call")
+                    if function_call is not None:
+                        name = function_call.get("name") or ""
+                        call_id = function_call.get("id") or (
+                            _call_id(call_index, name, response_id) if response_id else None
+                        )
+                        arguments = json.dumps(function_call.get("args") or {}, ensure_ascii=False)
+                        yield ToolCallDelta(call_index, id=call_id, name=name, arguments=arguments)
+                        call_index += 1
+                    elif plain.get("text"):
+                        yield (
+                            ReasoningDelta(plain["text"])
+                            if plain.get("thought")
+                            else TextDelta(plain["text"])
+                        )
+                    if (
+                        run is not None
+                        and _is_text_piece(plain)
+                        and not plain.get("thought_signature")
+                        and bool(plain.get("thought")) == run_thought
+                    ):
+                        run.append(plain["text"])
+                        continue
+                if run is not None and len(run) > 1:
+                    merged[-1]["text"] = "".join(run)
+                merged.append(plain)
+                run = [plain["text"]] if _is_text_piece(plain) else None
+                run_thought = bool(plain.get("thought"))
     finally:
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
-    response = types.GenerateContentResponse(
-        candidates=[
-            types.Candidate(
-                content=types.Content(role="model", parts=[types.Part.model_validate(p) for p in merged]),
-                finish_reason=finish,
-            )
-        ]
-        if merged or finish is not None
-        else None,
-        usage_metadata=usage,
-        prompt_feedback=feedback,
-        model_version=model_version,
-        response_id=response_id,
+    if run is not None and len(run) > 1:
+        merged[-1]["text"] = "".join(run)
+    yield _turn(
+        _Answer(
+            merged,
+            response_id,
+            bool(merged) or finish is not None,
+            None if finish is None else _enum_text(finish),
+            _block_reason(feedback),
+            _sdk_usage(usage),
+            model_version,
+        )
     )
-    yield decode(response)
 
 
-def _plain_part(part: Any) -> dict[str, Any]:
-    """`part.model_dump(exclude_none=True)`, without the dump for the common text-only part (per chunk)."""
-    fields = part.model_fields_set
-    if fields <= _SCALAR_TEXT_KEYS:
-        return {key: value for key in fields if (value := getattr(part, key)) is not None}
-    plain: dict[str, Any] = part.model_dump(exclude_none=True)
-    return plain
-
-
-def _merge_part(merged: list[dict[str, Any]], part: dict[str, Any]) -> None:
-    """Append a streamed part, extending the previous text part of the same kind when that loses nothing."""
-    previous = merged[-1] if merged else None
-    if (
-        previous is not None
-        and part.get("text") is not None
-        and part.keys() <= _TEXT_KEYS
-        and not part.get("thought_signature")
-        and previous.get("text") is not None
-        and previous.keys() <= _TEXT_KEYS
-        and bool(previous.get("thought")) == bool(part.get("thought"))
-    ):
-        previous["text"] += part["text"]
-        return
-    merged.append(dict(part))
+def _is_text_piece(part: dict[str, Any]) -> bool:
+    """A text part that later text of its kind may extend (nothing but text, thought, signature)."""
+    return part.get("text") is not None and part.keys() <= _TEXT_KEYS

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 import agentkit as ak
@@ -406,19 +407,28 @@ def test_output_config_is_a_messages_create_keyword() -> None:
     assert "output_config" in inspect.signature(AsyncMessages.create).parameters
 
 
+class _Raw:
+    """What `messages.with_raw_response.create` returns: the answer, not parsed."""
+
+    def __init__(self, http_response: Any) -> None:
+        self.http_response = http_response
+
+
 class _Recorder:
-    """A client whose `messages.create` records its keyword arguments and returns a canned reply."""
+    """A client whose `messages.with_raw_response.create` records its keyword arguments and
+    answers with a canned JSON reply."""
 
     timeout = 77.0
 
     def __init__(self, reply: Any) -> None:
         self.messages = self
+        self.with_raw_response = self
         self.sent: dict[str, Any] = {}
         self.reply = reply
 
     async def create(self, **kwargs: Any) -> Any:
         self.sent = kwargs
-        return self.reply
+        return _Raw(httpx2.Response(200, json=self.reply))
 
 
 _REPLY = {
@@ -629,49 +639,82 @@ async def test_stream_error_event_raises_and_maps_to_upstream_error() -> None:
     assert isinstance(mapped, ak.UpstreamError) and "Overloaded" in str(mapped)
 
 
-class _FakeEvents:
-    def __init__(self, events: list[Any]) -> None:
-        self.events = events
+class _Body(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A response body sent one piece at a time, which records how it was read and whether it was
+    closed (sync and async)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.sent = 0
+        self.read_by = ""
         self.closed = False
 
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._iterate()
+    def __iter__(self) -> Iterator[bytes]:
+        self.read_by = "iter_bytes"
+        for piece in self.pieces:
+            self.sent += 1
+            yield piece
 
-    async def _iterate(self) -> AsyncIterator[Any]:
-        for event in self.events:
-            yield event
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.read_by = "aiter_bytes"
+        for piece in self.pieces:
+            self.sent += 1
+            yield piece
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
         self.closed = True
 
 
-async def test_stream_closes_the_response_when_the_consumer_stops_early() -> None:
-    from anthropic.types import RawMessageStreamEvent
-    from pydantic import TypeAdapter
+def _sdk_client(body: _Body, *, sync: bool) -> Any:
+    """A real SDK client (the async one, or the sync one as a sync `agent(...)` run wraps it)
+    whose every answer is `body`, an SSE stream."""
+    import anthropic
 
-    adapter: TypeAdapter[Any] = TypeAdapter(RawMessageStreamEvent)
-    events = [
-        adapter.validate_python(e)
-        for e in (
-            _START,
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            _delta(0, type="text_delta", text="a"),
-            _delta(0, type="text_delta", text="b"),
-        )
-    ]
-    fake = _FakeEvents(events)
-    client = _Recorder(fake)
-    generator: Any = dialect.stream(client, {"model": "m", "messages": [], "max_tokens": 10})
-    assert await anext(generator) == TextDelta("a")
+    from agentkit._blocking import BlockingClient
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
+
+    transport = httpx2.MockTransport(handler)
+    options: dict[str, Any] = {"base_url": "http://relay.invalid/anthropic", "api_key": "sk-test", "max_retries": 0}
+    if sync:
+        return BlockingClient(anthropic.Anthropic(**options, http_client=httpx2.Client(transport=transport)))
+    return anthropic.AsyncAnthropic(**options, http_client=httpx2.AsyncClient(transport=transport))
+
+
+def _events(sse: str) -> list[bytes]:
+    return [piece.encode() + b"\n\n" for piece in sse.split("\n\n") if piece]
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+async def test_stream_closes_the_response_when_the_consumer_stops_early(sync: bool) -> None:
+    body = _Body(_events(STREAM))
+    generator: Any = dialect.stream(_sdk_client(body, sync=sync), {"model": "m", "messages": [], "max_tokens": 10})
+    assert await anext(generator) == ReasoningDelta("Weather ")
     await generator.aclose()
-    assert fake.closed
-    assert client.sent["stream"] is True
+    assert body.closed
+    assert body.sent < len(body.pieces)  # it stopped reading, too
 
 
-async def test_stream_that_never_starts_is_an_upstream_error() -> None:
-    client = _Recorder(_FakeEvents([]))
-    with pytest.raises(ak.UpstreamError, match="message_start"):
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+async def test_stream_reads_a_sync_clients_body_with_the_sync_reader(sync: bool) -> None:
+    body = _Body(_events(STREAM))
+    items = [i async for i in dialect.stream(_sdk_client(body, sync=sync), {"model": "m", "messages": [], "max_tokens": 10})]
+    assert isinstance(items[-1], Turn) and items[-1].message.text == "On it."
+    assert body.closed and body.sent == len(body.pieces)
+    assert body.read_by == ("iter_bytes" if sync else "aiter_bytes")
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
+@pytest.mark.parametrize("sse", ["", "event: ping\ndata: {\"type\": \"ping\"}\n\n"], ids=["empty", "ping"])
+async def test_stream_that_never_starts_is_an_upstream_error(sync: bool, sse: str) -> None:
+    client = _sdk_client(_Body(_events(sse)), sync=sync)
+    with pytest.raises(ak.UpstreamError, match="message_start") as caught:
         [_ async for _ in dialect.stream(client, {"model": "m", "messages": [], "max_tokens": 10})]
+    assert caught.value.code == "malformed_stream"
 
 
 # ----------------------------------------------------------------------------------- emulator

@@ -616,11 +616,11 @@ class AsyncRunStream:
 
 
 def _as_tools(tools: Iterable[Any]) -> list[Tool]:
-    from agentkit.tools import Tool, tool
+    from agentkit.tools import Tool, default_tool
 
     out: list[Tool] = []
     for item in tools:
-        out.append(item if isinstance(item, Tool) else tool(item))
+        out.append(item if isinstance(item, Tool) else default_tool(item))
     names = [t.name for t in out]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

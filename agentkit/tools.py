@@ -42,6 +42,7 @@ import json
 import logging
 import threading
 import types
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, overload
 
@@ -55,6 +56,7 @@ from .messages import Image, ImagePart, TextPart
 __all__ = [
     "TOOL_RESULT_IMAGES",
     "Tool",
+    "default_tool",
     "error_to_content",
     "images_as_text",
     "result_to_content",
@@ -497,6 +499,32 @@ def _run_sync(make: Callable[[], Awaitable[Any]]) -> Any:
 
 # --------------------------------------------------------------------------------------------------
 # The decorator
+
+
+_DEFAULT_TOOLS: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
+
+
+def default_tool(fn: Callable[..., Any]) -> Tool:
+    """`tool(fn)` for a plain function handed to `ak.Agent(tools=[...])`, its schema built once per function.
+
+    Why: building a tool (signature, type hints, docstring, pydantic model, schema) costs 1-4 ms,
+    and notebooks create agents again and again with the same functions (a re-run cell, an agent
+    per item of a loop). Each agent still gets its own `Tool` (a shallow copy, as `__get__` makes for
+    methods), so changing one agent's tool does not change another's. A function redefined in a
+    cell is a new object, so it gets a new tool; objects that cannot be weakly referenced (most
+    bound methods are made anew on each access anyway) are built each time.
+    """
+    try:
+        built = _DEFAULT_TOOLS.get(fn)
+    except TypeError:  # unhashable callable object
+        return tool(fn)
+    if built is None:
+        built = tool(fn)
+        with contextlib.suppress(TypeError):
+            _DEFAULT_TOOLS[fn] = built
+    copy = object.__new__(type(built))
+    copy.__dict__.update(built.__dict__)
+    return copy
 
 
 @overload

@@ -104,6 +104,8 @@ async def measure(dialect: str, url: str, runs: int, concurrency: int, rounds: i
         t0 = time.perf_counter()
         await agentkit_batch(agent, prompts, concurrency)
         ak_rates.append(runs / (time.perf_counter() - t0))
+    close = getattr(client, "aclose", None) or client.close  # on this loop, not at garbage collection
+    await close()
     raw, akr = statistics.median(raw_rates), statistics.median(ak_rates)
     return [dialect, f"{raw:.0f}", f"{akr:.0f}", f"{akr / raw:.2f}x"]
 

@@ -52,8 +52,11 @@ class _Events:
 
 
 class _Endpoint:
-    def __init__(self, response: Any, events: list[Any], bodies: tuple[bytes, bytes] | None = None) -> None:
+    def __init__(
+        self, response: Any, events: list[Any], bodies: tuple[bytes, bytes] | None = None, raw_answer: Any = None
+    ) -> None:
         self._response, self._events, self._bodies = response, events, bodies
+        self._raw_answer = raw_answer  # Gemini: a prebuilt `should_return_http_response` answer
 
     async def create(self, **kwargs: Any) -> Any:
         return _Events(self._events) if kwargs.get("stream") else self._response
@@ -70,6 +73,17 @@ class _Endpoint:
         return _Namespace(http_response=httpx2.Response(200, content=self._bodies[bool(kwargs.get("stream"))]))
 
     async def generate_content(self, **kwargs: Any) -> Any:
+        """google-genai's `generate_content`; with `should_return_http_response` in the config, the
+        stub's JSON text as `sdk_http_response.body` (what the real SDK hands back then), not parsed."""
+        config = kwargs.get("config") or {}
+        wants_raw = (
+            config.get("should_return_http_response")
+            if isinstance(config, dict)
+            else getattr(config, "should_return_http_response", None)
+        )
+        if wants_raw:
+            assert self._raw_answer is not None
+            return self._raw_answer
         return self._response
 
     async def generate_content_stream(self, **kwargs: Any) -> Any:
@@ -121,7 +135,10 @@ async def recorded_clients() -> dict[str, Any]:
     kw = raw_kwargs("gemini")
     response = await gm.aio.models.generate_content(**kw)
     events = [e async for e in await gm.aio.models.generate_content_stream(**kw)]
-    out["gemini"] = _Namespace(models=_Endpoint(response, events))
+    raw_answer = types.GenerateContentResponse(
+        sdk_http_response=types.HttpResponse(body=stub_server.gemini_json(False).decode())
+    )
+    out["gemini"] = _Namespace(models=_Endpoint(response, events, raw_answer=raw_answer))
     out["_keep"] = gm
     return out
 

@@ -630,6 +630,190 @@ def _tool_config(request: ModelRequest) -> dict[str, Any] | None:
 
 
 _RAW_ANSWER = "should_return_http_response"
+_PLACEHOLDER = "."
+"""The `contents` argument google-genai builds when the wire contents travel in `extra_body` (see `_sdk_kwargs`)."""
+
+
+def _sdk_kwargs(kwargs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The `generate_content(_stream)` arguments, with the wire `contents` already built when that is exact.
+
+    Why: google-genai validates the contents into pydantic objects, converts them back to a dict
+    and walks it again before sending; that is most of its request cost and grows with the history
+    (~4 ms with 5 tool rounds, ~20 ms with 20, against ~30-250 µs for `_sdk_wire_contents`). The
+    SDK merges `http_options.extra_body` into the request dict it built (replacing lists, keeping
+    the key's place), so a one-word placeholder goes through the SDK and the real contents replace
+    it: the body on the wire is byte-for-byte the SDK's own (tests/dialects/test_gemini_fast.py),
+    and the config (options, tools, system instruction) still goes through the SDK, which still
+    refuses a bad option before sending. Contents `_sdk_wire_contents` cannot spell exactly as the
+    SDK would, a config with its own `http_options`, or automatic function calling left on, take
+    the SDK's normal path.
+    """
+    if "http_options" in config or config.get("automatic_function_calling") != {"disable": True}:
+        return {**kwargs, "config": config}
+    wire = _sdk_wire_contents(kwargs.get("contents"))
+    if wire is None:
+        return {**kwargs, "config": config}
+    return {
+        **kwargs,
+        "contents": _PLACEHOLDER,
+        "config": {**config, "http_options": {"extra_body": {"contents": wire}}},
+    }
+
+
+def _sdk_wire_contents(contents: Any) -> list[dict[str, Any]] | None:
+    """`encode`'s contents as google-genai puts them on the wire, or None when a part is not plain.
+
+    The SDK's spelling differs from Gemini's REST one that `encode` writes (and a raw SDK user
+    passes): `parts` before `role`, part keys in the SDK's converter order, signatures and image
+    data re-encoded as URL-safe base64, `inlineData`/`fileData`/`functionResponse` bodies dumped
+    with snake_case keys in its models' field order. Only the shapes `encode` makes are spelled
+    here, with values of the types JSON gives; anything else returns None (the SDK's own path).
+    """
+    if type(contents) is not list or not contents:
+        return None
+    out: list[dict[str, Any]] = []
+    for content in contents:
+        if type(content) is not dict or content.keys() != {"role", "parts"}:
+            return None
+        role, parts = content["role"], content["parts"]
+        if type(role) is not str or type(parts) is not list:
+            return None
+        wire_parts: list[dict[str, Any]] = []
+        for part in parts:
+            wire = _sdk_wire_part(part)
+            if wire is None:
+                return None
+            wire_parts.append(wire)
+        out.append({"parts": wire_parts, "role": role})
+    return out
+
+
+#: The part keys `_sdk_wire_part` spells, in the SDK's order (models._Part_to_mldev).
+_SDK_PART_ORDER = ("fileData", "functionCall", "functionResponse", "inlineData", "text", "thought", "thoughtSignature")
+_SDK_PART_KEYS = frozenset(_SDK_PART_ORDER)
+
+
+def _sdk_wire_part(part: Any) -> dict[str, Any] | None:
+    if type(part) is not dict or not part or not part.keys() <= _SDK_PART_KEYS:
+        return None
+    out: dict[str, Any] = {}
+    for key in _SDK_PART_ORDER:
+        if key not in part:
+            continue
+        value = part[key]
+        wire: Any
+        if key == "text":
+            wire = value if type(value) is str else None
+        elif key == "thought":
+            wire = value if type(value) is bool else None
+        elif key == "thoughtSignature":
+            wire = _sdk_base64(value)
+        elif key == "functionCall":
+            wire = _sdk_function_call(value)
+        elif key == "functionResponse":
+            wire = _sdk_function_response(value)
+        elif key == "inlineData":
+            wire = _sdk_blob(value)
+        else:
+            wire = _sdk_file_data(value)
+        if wire is None:
+            return None
+        out[key] = wire
+    return out
+
+
+def _sdk_base64(value: Any) -> str | None:
+    """Base64 text as the SDK sends it (decoded by its model, sent URL-safe), or None if it is not plain."""
+    if type(value) is not str or not _sdk_takes_base64(value):
+        return None
+    return base64.urlsafe_b64encode(_b64_bytes(value)).decode("ascii")
+
+
+def _sdk_function_call(call: Any) -> dict[str, Any] | None:
+    if type(call) is not dict or not call.keys() <= _WIRE_CALL_KEYS:
+        return None
+    call_id, args, name = call.get("id"), call.get("args"), call.get("name")
+    if type(name) is not str or type(args) is not dict or not _is_json(args):
+        return None
+    if "id" in call and type(call_id) is not str:
+        return None
+    return {"id": call_id, "args": args, "name": name} if "id" in call else {"args": args, "name": name}
+
+
+def _sdk_function_response(response: Any) -> dict[str, Any] | None:
+    """`FunctionResponse.model_dump(exclude_none=True)`: fields `parts`, `id`, `name`, `response` in that order."""
+    if type(response) is not dict or not response.keys() <= {"name", "id", "response", "parts"}:
+        return None
+    out: dict[str, Any] = {}
+    if "parts" in response:
+        items = response["parts"]
+        if type(items) is not list:
+            return None
+        wire_items: list[dict[str, Any]] = []
+        for item in items:
+            if type(item) is not dict or len(item) != 1:
+                return None
+            if "inlineData" in item:
+                blob = item["inlineData"]
+                if type(blob) is not dict or blob.keys() != {"mimeType", "data"}:
+                    return None
+                data = _sdk_base64(blob["data"])
+                if data is None or type(blob["mimeType"]) is not str:
+                    return None
+                wire_items.append({"inline_data": {"mime_type": blob["mimeType"], "data": data}})
+            elif "fileData" in item:
+                file = item["fileData"]
+                if type(file) is not dict or file.keys() != {"mimeType", "fileUri"}:
+                    return None
+                if type(file["mimeType"]) is not str or type(file["fileUri"]) is not str:
+                    return None
+                wire_items.append({"file_data": {"file_uri": file["fileUri"], "mime_type": file["mimeType"]}})
+            else:
+                return None
+        out["parts"] = wire_items
+    if "id" in response:
+        if type(response["id"]) is not str:
+            return None
+        out["id"] = response["id"]
+    name, body = response.get("name"), response.get("response")
+    if type(name) is not str or type(body) is not dict or len(body) != 1:
+        return None
+    ((key, text),) = body.items()
+    if key not in ("output", "error") or type(text) is not str:
+        return None
+    out["name"] = name
+    out["response"] = {key: text}
+    return out
+
+
+def _sdk_blob(blob: Any) -> dict[str, Any] | None:
+    """`Blob.model_dump(exclude_none=True)`: `data` (URL-safe base64) then `mime_type`."""
+    if type(blob) is not dict or blob.keys() != {"mimeType", "data"} or type(blob["mimeType"]) is not str:
+        return None
+    data = _sdk_base64(blob["data"])
+    return None if data is None else {"data": data, "mime_type": blob["mimeType"]}
+
+
+def _sdk_file_data(file: Any) -> dict[str, Any] | None:
+    """`FileData.model_dump(exclude_none=True)`: `file_uri` then `mime_type`."""
+    if type(file) is not dict or file.keys() != {"mimeType", "fileUri"}:
+        return None
+    if type(file["mimeType"]) is not str or type(file["fileUri"]) is not str:
+        return None
+    return {"file_uri": file["fileUri"], "mime_type": file["mimeType"]}
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_json(value: Any) -> bool:
+    """Whether a value holds only what JSON decodes to (the SDK would re-encode bytes, dates, ...)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _is_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_is_json(v) for v in value)
+    return kind in _JSON_SCALARS
 
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
@@ -647,7 +831,7 @@ async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     so when an answer carries one, `_continue` makes the follow-up requests the SDK would have made.
     """
     config = kwargs.get("config") or {}
-    response = await client.models.generate_content(**{**kwargs, "config": {**config, _RAW_ANSWER: True}})
+    response = await client.models.generate_content(**_sdk_kwargs(kwargs, {**config, _RAW_ANSWER: True}))
     text = _http_body(response)
     if text is None:  # a client that parsed the answer anyway (a stand-in SDK, a test double)
         return decode(response)
@@ -990,7 +1174,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     and no SDK response object is built at the end: this dialect's own work on the benchmark's
     34-chunk answer went from ~180 µs to ~65 µs (the most of any dialect before; benchmarks/turn_cpu.py).
     """
-    chunks = await client.models.generate_content_stream(**kwargs)
+    chunks = await client.models.generate_content_stream(**_sdk_kwargs(kwargs, kwargs.get("config") or {}))
     merged: list[dict[str, Any]] = []
     run: list[str] | None = None  # the text pieces of merged[-1] while later pieces may join it
     run_thought = False

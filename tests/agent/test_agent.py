@@ -333,3 +333,28 @@ def test_from_and_to_dialect_round_trip(relay: Any) -> None:
 def test_no_prompt_and_no_history_is_a_clear_error(relay: Any) -> None:
     with pytest.raises(ak.ConfigurationError, match="no prompt"):
         ak.Agent("gpt-4o", relay=relay, display=False)()
+
+
+def test_agents_made_again_with_the_same_plain_functions_share_the_built_schema() -> None:
+    """A notebook re-creates agents with the same functions: the tool is built once per function,
+    yet each agent owns its copy."""
+
+    def lookup(city: str, days: int = 1) -> str:
+        """Weather forecast.
+
+        Args:
+            city: City name.
+            days: How many days ahead.
+        """
+        return city
+
+    relay = ak.Relay("http://127.0.0.1:9", api_key="sk-share-test-0123456789")
+    first = ak.Agent("gpt-4o", tools=[lookup], relay=relay, display=False)
+    second = ak.Agent("gpt-4o", tools=[lookup], relay=relay, display=False)
+    one, two = first.tools[0], second.tools[0]
+    assert one is not two
+    assert one._spec is two._spec  # the pydantic model and schema were built once
+    assert one.to_schema("openai") == two.to_schema("openai")
+    one.name = "forecast"
+    assert two.name == "lookup" and ak.Agent("gpt-4o", tools=[lookup], relay=relay, display=False).tools[0].name == "lookup"
+    assert two.invoke({"city": "Paris"}) == "Paris"

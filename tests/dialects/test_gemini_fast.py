@@ -181,6 +181,145 @@ async def test_the_request_on_the_wire_is_the_raw_sdk_users(name: str, mode: str
     assert "should_return_http_response" not in kwargs["config"]  # the caller's kwargs are not changed
 
 
+def _history_requests() -> dict[str, ModelRequest]:
+    """Histories with every part shape `encode` makes, for the pre-built wire contents (`_sdk_kwargs`)."""
+    tools = [FakeTool("get_weather"), FakeTool("get_time")]
+
+    def rounds(n: int, model: str = "gemini-2.5-flash") -> ModelRequest:
+        history = [Message.system("You are terse."), Message.user("Weather in Paris, each hour?")]
+        for i in range(n):
+            history.append(
+                Message(
+                    "assistant",
+                    [TextPart("Let me check."), ToolCallPart(f"c{i}", "get_weather", {"city": "Paris", "hour": i})],
+                    dialect="gemini",
+                )
+            )
+            history.append(Message("tool", [ToolResultPart(f"c{i}", "get_weather", (TextPart(f"{i} C"),))]))
+        return ModelRequest(model, history, tools=tools)  # type: ignore[arg-type]
+
+    odd = [
+        Message.user(
+            "Look:",
+            Image(data=b"\xfb\xff\xfe" * 7, mime_type="image/jpeg"),  # URL-safe differs from standard
+            Image(url="https://example.com/a.png", mime_type="image/png"),
+            Image(url="data:image/gif;base64,R0lGODlh+/8=", mime_type="image/png"),
+        ),
+        Message(
+            "assistant",
+            [
+                ReasoningPart("", signature=SIG[3], dialect="gemini", extra={dialect.SIGNATURE_ON: "empty_text"}),
+                ToolCallPart("x1", "get_time", {"tz": None, "n": [1, 2.5, {"deep": True}], "s": "é\u2028"}),
+                ToolCallPart(
+                    "call_0_get_weather_1", "get_weather", "not json", extra={dialect.SYNTHETIC_ID: True}
+                ),
+                ToolCallPart("x3", "get_weather", {}),
+            ],
+            dialect="gemini",
+        ),
+        Message(
+            "tool",
+            [
+                ToolResultPart("x1", "get_time", (TextPart("noon"), ImagePart(Image(data=PNG, mime_type="image/png")))),
+                ToolResultPart(
+                    "call_0_get_weather_1",
+                    "get_weather",
+                    (ImagePart(Image(url="https://example.com/b.png", mime_type="image/png")),),
+                    is_error=True,
+                ),
+                ToolResultPart("x3", "get_weather", (TextPart("{}"),)),
+            ],
+        ),
+        Message.user("And now?"),
+    ]
+    return {
+        "rounds-5": rounds(5),
+        "rounds-20": rounds(20),
+        "rounds-3-gemini-3": rounds(3, "gemini-3-pro-preview"),  # the stand-in signature on replayed calls
+        "odd-parts": ModelRequest("gemini-3-pro-preview", odd, tools=tools, tool_choice="required"),  # type: ignore[arg-type]
+    }
+
+
+def _all_requests() -> dict[str, ModelRequest]:
+    return {**_requests(), **_history_requests()}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("name", list(_all_requests()))
+async def test_prebuilt_wire_contents_are_the_sdks_bytes(name: str, stream: bool) -> None:
+    """`_sdk_kwargs` hands the contents pre-built (checked taken here); the body must not change by a byte."""
+    answer = {
+        "candidates": [{"content": {"parts": [{"text": "Sunny."}]}, "finishReason": "STOP"}],
+        "responseId": "r",
+    }
+    server = Server(answer, media="text/event-stream" if stream else "application/json")
+    if stream:
+        server.answers = [b"data: " + json.dumps(answer).encode() + b"\r\n\r\n"]
+    kwargs = dialect.encode(_all_requests()[name])
+    assert dialect._sdk_wire_contents(kwargs["contents"]) is not None  # the fast path is taken
+    if stream:
+        raw = [c async for c in await server.client.aio.models.generate_content_stream(**kwargs)]
+        items = [i async for i in dialect.stream(server.client.aio, kwargs)]
+        assert items[-1] == [i async for i in dialect.stream(_Chunks(raw), kwargs)][-1]
+    else:
+        raw = await server.client.aio.models.generate_content(**kwargs)
+        assert await dialect.create(server.client.aio, kwargs) == dialect.decode(raw)
+    assert len(server.sent) == 2
+    assert server.sent[1] == server.sent[0]  # method, URL, headers, body bytes
+    assert "http_options" not in kwargs["config"]  # the caller's kwargs are not changed
+
+
+ALL_RECORDINGS = recordings("gemini")
+
+
+@pytest.mark.parametrize("path", ALL_RECORDINGS, ids=[p.stem for p in ALL_RECORDINGS])
+async def test_recorded_histories_go_out_as_the_sdk_sends_them(path: Any) -> None:
+    """Each recorded request's history, read and encoded again: pre-built contents, the SDK's bytes."""
+    body = load(path)["request"]["body"]
+    history = dialect.decode_history(body)
+    if not any(m.role != "system" for m in history):
+        pytest.skip("The recorded request holds no contents.")
+    for model in ("gemini-2.5-flash", "gemini-3-pro-preview"):
+        server = Server({"candidates": [{"content": {"parts": [{"text": "ok"}]}}], "responseId": "r"})
+        kwargs = dialect.encode(ModelRequest(model, history))
+        assert dialect._sdk_wire_contents(kwargs["contents"]) is not None
+        raw = await server.client.aio.models.generate_content(**kwargs)
+        assert await dialect.create(server.client.aio, kwargs) == dialect.decode(raw)
+        assert server.sent[1] == server.sent[0]
+
+
+def test_contents_the_sdk_would_spell_otherwise_take_its_path() -> None:
+    """Values `encode` never makes are left to the SDK (which then builds, or refuses, them itself)."""
+    good = {"role": "user", "parts": [{"text": "hi"}]}
+    assert dialect._sdk_wire_contents([good]) == [{"parts": [{"text": "hi"}], "role": "user"}]
+    for bad in (
+        [],
+        "hi",
+        [{"role": "user", "parts": [{"text": 3}]}],
+        [{"role": "user", "parts": [{"text": "hi", "videoMetadata": {}}]}],
+        [{"role": "model", "parts": [{"text": "", "thoughtSignature": "not base64!"}]}],
+        [{"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"b": b"bytes"}}}]}],
+        [{"role": "user", "parts": [{"inlineData": {"mimeType": "image/png", "data": "a\nb"}}]}],
+        [{"role": "user", "parts": [{"text": "hi"}], "extra": 1}],
+    ):
+        assert dialect._sdk_wire_contents(bad) is None, bad
+    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
+    with_options = {**kwargs["config"], "http_options": {"timeout": 5000}}
+    assert dialect._sdk_kwargs(kwargs, with_options)["contents"] == kwargs["contents"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_bad_option_is_still_refused_before_sending(mode: str) -> None:
+    server = Server({"candidates": [], "responseId": "r"})
+    request = ModelRequest("gemini-2.5-flash", [Message.user("hi")], options={"not_an_option": 1})
+    kwargs = dialect.encode(request)
+    with pytest.raises(Exception) as raw:
+        await server.sdk_call(mode, kwargs)
+    with pytest.raises(type(raw.value)):
+        await dialect.create(server.dialect_client(mode), kwargs)
+    assert server.sent == []
+
+
 # ---------------------------------------------------------------------------------- answers
 
 

@@ -25,6 +25,7 @@ from agentkit.messages import (
     ToolCallPart,
     ToolResultPart,
 )
+from tests.dialects._round_trip import weather_round_trip
 from tests.replay._replay_server_ag import REALTRAFFIC, replay
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -722,42 +723,16 @@ async def test_stream_that_never_starts_is_an_upstream_error(sync: bool, sse: st
 
 @pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
 async def test_tool_round_trip_against_the_emulator(streaming: bool) -> None:
-    try:
-        from agentkit.emulator import Call, serve
-        from agentkit.emulator import Turn as ScriptedTurn
-    except ImportError:
-        pytest.skip("`agentkit.emulator.serve` is not available yet")
-
-    async def call(client: Any, request: ModelRequest) -> Turn:
-        kwargs = dialect.encode(request)
-        if not streaming:
-            return await dialect.create(client, kwargs)
-        items = [item async for item in dialect.stream(client, kwargs)]
-        assert isinstance(items[-1], Turn)
-        assert "".join(d.text for d in items if isinstance(d, TextDelta)) == items[-1].message.text
-        return items[-1]
-
-    with serve() as relay:
-        relay.emulator.script(
-            ScriptedTurn(reasoning="Need the weather.", tool_calls=[Call("get_weather", {"city": "Paris"})]),
-            ScriptedTurn(text="Sunny in Paris."),
-        )
-        client = relay.async_client("anthropic")
-        history = [Message.system("Be brief."), Message.user("Weather in Paris?")]
-        tools = [FakeTool("get_weather")]
-        first = await call(client, _request(history, tools=tools, options={"temperature": 0}))
-        assert first.finish_reason == "tool_calls"
-        (tool_call,) = first.message.tool_calls
-        assert (tool_call.name, tool_call.arguments) == ("get_weather", {"city": "Paris"})
-        result = ToolResultPart(tool_call.id, "get_weather", (TextPart("sunny"),))
-        history += [first.message, Message("tool", [result])]
-        second = await call(client, _request(history, tools=tools))
-        sent = [record.body for record in relay.emulator.log.for_door("anthropic")]
-    assert second.message.text == "Sunny in Paris." and second.finish_reason == "stop"
-    assert second.usage.input_tokens > 0
-    messages = sent[-1]["messages"]
-    assert messages[1]["content"] == dialect.encode_history([first.message])["messages"][0]["content"]
+    trip = await weather_round_trip(
+        dialect, "anthropic", [Message.system("Be brief."), Message.user("Weather in Paris?")],
+        lambda history, first: _request(history, tools=[FakeTool("get_weather")],
+                                        options={"temperature": 0} if first else {}),
+        streaming=streaming,
+    )
+    assert trip.second.usage.input_tokens > 0
+    messages = trip.sent[-1]["messages"]
+    assert messages[1]["content"] == dialect.encode_history([trip.first.message])["messages"][0]["content"]
     assert messages[2]["content"] == [
-        {"type": "tool_result", "tool_use_id": tool_call.id, "content": "sunny"}
+        {"type": "tool_result", "tool_use_id": trip.call.id, "content": "sunny"}
     ]
-    assert sent[0]["system"] == "Be brief." and sent[0]["temperature"] == 0
+    assert trip.sent[0]["system"] == "Be brief." and trip.sent[0]["temperature"] == 0

@@ -23,6 +23,7 @@ from agentkit.messages import (
     ToolCallPart,
     ToolResultPart,
 )
+from tests.dialects._round_trip import weather_round_trip
 from tests.replay._replay_server_ag import REALTRAFFIC, replay
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -695,41 +696,14 @@ async def test_stream_closes_the_response_when_the_consumer_stops_early() -> Non
 
 @pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
 async def test_tool_round_trip_against_the_emulator(streaming: bool) -> None:
-    try:
-        from agentkit.emulator import Call, serve
-        from agentkit.emulator import Turn as ScriptedTurn
-    except ImportError:
-        pytest.skip("`agentkit.emulator.serve` is not available yet")
-
-    async def call(client: Any, request: ModelRequest) -> Turn:
-        kwargs = dialect.encode(request)
-        if not streaming:
-            return await dialect.create(client, kwargs)
-        items = [item async for item in dialect.stream(client, kwargs)]
-        assert isinstance(items[-1], Turn)
-        assert "".join(d.text for d in items if isinstance(d, TextDelta)) == items[-1].message.text
-        return items[-1]
-
-    with serve() as relay:
-        relay.emulator.script(
-            ScriptedTurn(reasoning="Need the weather.", tool_calls=[Call("get_weather", {"city": "Paris"})]),
-            ScriptedTurn(text="Sunny in Paris."),
-        )
-        client = relay.async_client("gemini")
-        history = [Message.system("Be brief."), Message.user("Weather in Paris?")]
-        tools = [FakeTool("get_weather")]
-        request = _request(history, tools=tools, options={"temperature": 0})
-        first = await call(client, request)
-        assert first.finish_reason == "tool_calls"
-        (tool_call,) = first.message.tool_calls
-        assert (tool_call.name, tool_call.arguments) == ("get_weather", {"city": "Paris"})
-        result = ToolResultPart(tool_call.id, "get_weather", (TextPart("sunny"),))
-        history += [first.message, Message("tool", [result])]
-        second = await call(client, _request(history, tools=tools))
-        sent = [record.body for record in relay.emulator.log.for_door("gemini")]
-    assert second.message.text == "Sunny in Paris." and second.finish_reason == "stop"
-    assert second.usage.input_tokens > 0
-    contents = sent[-1]["contents"]
+    trip = await weather_round_trip(
+        dialect, "gemini", [Message.system("Be brief."), Message.user("Weather in Paris?")],
+        lambda history, first: _request(history, tools=[FakeTool("get_weather")],
+                                        options={"temperature": 0} if first else {}),
+        streaming=streaming,
+    )
+    assert trip.second.usage.input_tokens > 0
+    contents = trip.sent[-1]["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     [response] = contents[2]["parts"]
     assert response["functionResponse"]["name"] == "get_weather"

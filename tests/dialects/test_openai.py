@@ -24,6 +24,7 @@ from agentkit.messages import (
     ToolResultPart,
 )
 from tests._paths import REALTRAFFIC
+from tests.dialects._round_trip import weather_round_trip
 from tests.replay._openai_server import serve_canned
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -705,44 +706,15 @@ async def test_stream_closes_the_response_when_the_consumer_stops_early() -> Non
 
 @pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
 async def test_tool_round_trip_against_the_emulator(streaming: bool) -> None:
-    try:
-        from agentkit.emulator import Call, serve
-        from agentkit.emulator import Turn as ScriptedTurn
-    except ImportError:
-        pytest.skip("`agentkit.emulator.serve` is not available yet")
-
-    async def call(client: Any, request: ModelRequest) -> Turn:
-        kwargs = dialect.encode(request)
-        if not streaming:
-            return await dialect.create(client, kwargs)
-        items = [item async for item in dialect.stream(client, kwargs)]
-        assert isinstance(items[-1], Turn)
-        assert "".join(d.text for d in items if isinstance(d, TextDelta)) == items[-1].message.text
-        return items[-1]
-
-    with serve() as relay:
-        relay.emulator.script(
-            ScriptedTurn(reasoning="Need the weather.", tool_calls=[Call("get_weather", {"city": "Paris"})]),
-            ScriptedTurn(text="Sunny in Paris."),
-        )
-        client = relay.async_client("openai")
-        history = [Message.system("Be brief."), Message.user("Weather in Paris?")]
-        tools = [FakeTool("get_weather")]
-        try:
-            first = await call(client, ModelRequest("gpt-4o", history, tools, {"temperature": 0}))
-            assert first.finish_reason == "tool_calls"
-            (tool_call,) = first.message.tool_calls
-            assert (tool_call.name, tool_call.arguments) == ("get_weather", {"city": "Paris"})
-            result = ToolResultPart(tool_call.id, "get_weather", (TextPart("sunny"),))
-            history += [first.message, Message("tool", [result])]
-            second = await call(client, ModelRequest("gpt-4o", history, tools))
-        finally:
-            await client.close()
-        sent = [record.body for record in relay.emulator.log.for_door("openai")]
-    assert second.message.text == "Sunny in Paris." and second.finish_reason == "stop"
-    assert second.usage.input_tokens > 0
-    messages = sent[-1]["messages"]
-    assert messages[2]["tool_calls"][0]["id"] == tool_call.id
-    assert messages[3] == {"role": "tool", "tool_call_id": tool_call.id, "content": "sunny"}
-    assert first.message.parts[0] == ReasoningPart("Need the weather.", dialect="openai")
+    trip = await weather_round_trip(
+        dialect, "openai", [Message.system("Be brief."), Message.user("Weather in Paris?")],
+        lambda history, first: ModelRequest("gpt-4o", history, [FakeTool("get_weather")],
+                                            {"temperature": 0} if first else {}),
+        streaming=streaming,
+    )
+    assert trip.second.usage.input_tokens > 0
+    messages = trip.sent[-1]["messages"]
+    assert messages[2]["tool_calls"][0]["id"] == trip.call.id
+    assert messages[3] == {"role": "tool", "tool_call_id": trip.call.id, "content": "sunny"}
+    assert trip.first.message.parts[0] == ReasoningPart("Need the weather.", dialect="openai")
     assert messages[2]["reasoning_content"] == "Need the weather."  # echoed to its own dialect

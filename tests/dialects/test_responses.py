@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 import agentkit as ak
 from agentkit.dialects import responses as dialect
 from agentkit.dialects.base import ModelRequest, OutputSpec, Turn
+from agentkit.emulator import serve
 from agentkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -27,6 +28,7 @@ from agentkit.messages import (
     ToolCallPart,
     ToolResultPart,
 )
+from tests.dialects._round_trip import weather_round_trip
 from tests.replay._openai_server import serve_canned
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -613,58 +615,23 @@ async def test_stream_closes_the_response_when_the_consumer_stops_early() -> Non
 # ------------------------------------------------------------------------------------------ emulator
 
 
-def _emulator_serve() -> Any:
-    try:
-        from agentkit.emulator import serve
-    except ImportError:
-        pytest.skip("`agentkit.emulator.serve` is not available yet")
-    return serve
-
-
 @pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
 async def test_tool_round_trip_against_the_emulator(streaming: bool) -> None:
     """Reasoning + call from the emulator, then the result sent back with the reasoning item echoed."""
-    serve = _emulator_serve()
-    from agentkit.emulator import Call
-    from agentkit.emulator import Turn as ScriptedTurn
-
-    async def call(client: Any, request: ModelRequest) -> Turn:
-        kwargs = dialect.encode(request)
-        if not streaming:
-            return await dialect.create(client, kwargs)
-        items = [item async for item in dialect.stream(client, kwargs)]
-        assert isinstance(items[-1], Turn)
-        return items[-1]
-
-    with serve() as relay:
-        relay.emulator.script(
-            ScriptedTurn(reasoning="Need the weather.", tool_calls=[Call("get_weather", {"city": "Paris"})]),
-            ScriptedTurn(text="Sunny in Paris."),
-        )
-        client = relay.async_client("responses")
-        history = [Message.user("Weather in Paris?")]
-        tools = [FakeTool("get_weather")]
-        try:
-            first = await call(client, ModelRequest("gpt-5-mini", history, tools, {"reasoning": True}))
-            assert first.finish_reason == "tool_calls"
-            (tool_call,) = first.message.tool_calls
-            assert (tool_call.name, tool_call.arguments) == ("get_weather", {"city": "Paris"})
-            reasoning = [p for p in first.message.parts if isinstance(p, ReasoningPart)]
-            assert [p.text for p in reasoning] == ["Need the weather."]
-            result = ToolResultPart(tool_call.id, "get_weather", (TextPart("sunny"),))
-            history += [first.message, Message("tool", [result])]
-            second = await call(client, ModelRequest("gpt-5-mini", history, tools))
-        finally:
-            await client.close()
-        sent = [record.body for record in relay.emulator.log.for_door("responses")]
-    assert second.message.text == "Sunny in Paris." and second.finish_reason == "stop"
-    echoed = sent[-1]["input"]
+    trip = await weather_round_trip(
+        dialect, "responses", [Message.user("Weather in Paris?")],
+        lambda history, first: ModelRequest("gpt-5-mini", history, [FakeTool("get_weather")],
+                                            {"reasoning": True} if first else {}),
+        streaming=streaming,
+    )
+    reasoning = [p for p in trip.first.message.parts if isinstance(p, ReasoningPart)]
+    assert [p.text for p in reasoning] == ["Need the weather."]
+    echoed = trip.sent[-1]["input"]
     assert echoed[1] == reasoning[0].extra["item"]
-    assert echoed[-1] == {"type": "function_call_output", "call_id": tool_call.id, "output": "sunny"}
+    assert echoed[-1] == {"type": "function_call_output", "call_id": trip.call.id, "output": "sunny"}
 
 
 async def test_against_the_emulator() -> None:
-    serve = _emulator_serve()
     with serve() as relay:
         client = relay.async_client("responses")
         try:

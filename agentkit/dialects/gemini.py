@@ -31,7 +31,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, assert_never
 
-from agentkit.dialects.base import FinishReason, ModelRequest, Turn, declaration
+from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -608,22 +608,12 @@ def _thinking(reasoning: Any) -> dict[str, Any] | None:
 
 
 def _tool_config(request: ModelRequest) -> dict[str, Any] | None:
-    choice = request.tool_choice
-    names = [tool.name for tool in request.tools]
+    choice = check_tool_choice(request.tool_choice, request.tools)
     if choice is None:
         return None
-    if not names:
-        if choice in ("auto", "none"):
-            return None
-        raise ValueError(f"`tool_choice={choice!r}` needs tools, but the request has none.")
     if choice in _TOOL_CHOICE:
         return {"function_calling_config": {"mode": _TOOL_CHOICE[choice]}}
-    if choice in names:
-        return {"function_calling_config": {"mode": "ANY", "allowed_function_names": [choice]}}
-    raise ValueError(
-        f"`tool_choice={choice!r}` names no tool of this request; use 'auto', 'required', 'none' "
-        f"or one of {names!r}."
-    )
+    return {"function_calling_config": {"mode": "ANY", "allowed_function_names": [choice]}}
 
 
 # ----------------------------------------------------------------------------------- create

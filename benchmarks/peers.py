@@ -11,7 +11,7 @@ Workloads, all on the stub relay (benchmarks/stub_server.py, its own process):
 
 - import: `import <library>` in a fresh process, median of interleaved runs, minus bare Python;
 - turn: one agent run (system prompt, two tools, a ~34-word answer), non-streaming and streaming,
-  per dialect the library supports; rounds interleave every library in rotating order;
+  per dialect the library supports; rounds interleave every library in a shuffled order;
 - parallel tools: a run whose model asks for 8 calls of a tool that sleeps 0.2 s (then answers).
 
 Numbers are medians in milliseconds; lower is better.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -209,7 +210,13 @@ MODEL_NAMES = {"openai": "gpt-4o", "responses": "gpt-4o", "anthropic": "claude-s
 
 
 async def interleaved(runs: dict[str, Run], rounds: int, check: str | None) -> dict[str, float]:
-    """Median seconds per run; every round calls each library once, the order rotating."""
+    """Median seconds per run; every round calls each library once, in a fresh random order.
+
+    Not a rotation: rotating keeps the cyclic order, so each library would always run right after
+    the same other one and pay for whatever that one leaves behind (litellm's background logging
+    tasks run during the next library's awaits). A seeded shuffle gives every library every
+    predecessor equally often, and the same orders on every run of the script.
+    """
     for run in runs.values():  # warm up: imports, clients, connections
         for _ in range(3):
             text = await run()
@@ -217,8 +224,10 @@ async def interleaved(runs: dict[str, Run], rounds: int, check: str | None) -> d
                 assert check in text, text
     samples: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
-    for i in range(rounds):
-        for name in names[i % len(names):] + names[:i % len(names)]:
+    order = random.Random(20261122)
+    for _ in range(rounds):
+        order.shuffle(names)
+        for name in names:
             t0 = time.perf_counter()
             await runs[name]()
             samples[name].append(time.perf_counter() - t0)

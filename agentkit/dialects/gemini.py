@@ -821,6 +821,8 @@ async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     so when an answer carries one, `_continue` makes the follow-up requests the SDK would have made.
     """
     config = kwargs.get("config") or {}
+    if _bare(kwargs, config):
+        return decode(await client.models.generate_content(**_without_config(kwargs)))
     response = await client.models.generate_content(**_sdk_kwargs(kwargs, {**config, _RAW_ANSWER: True}))
     text = _http_body(response)
     if text is None:  # a client that parsed the answer anyway (a stand-in SDK, a test double)
@@ -829,6 +831,26 @@ async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     if _may_continue(body, config):
         return decode(await _continue(client, kwargs, _sdk_parse(body)))
     return _decode_body(body)
+
+
+def _bare(kwargs: dict[str, Any], config: dict[str, Any]) -> bool:
+    """Whether this is a one-message request with nothing to configure, best sent with no config at all.
+
+    Why: any config costs google-genai ~0.7 ms per call to validate and convert (it walks all of
+    `GenerateContentConfig`'s fields for each field it reads), more than the raw answer
+    (`should_return_http_response`) and the pre-built contents save on a single message: 2.12 ms
+    per call with no config, 2.45 with the raw answer, 2.81 with only automatic function calling
+    turned off (the benchmark stub, sync). Without tools that setting changes nothing: the SDK's
+    automatic function calling has no function to call. The body on the wire is the same.
+    """
+    if config != {"automatic_function_calling": {"disable": True}}:
+        return False
+    contents = kwargs.get("contents")
+    return type(contents) is list and len(contents) == 1
+
+
+def _without_config(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in kwargs.items() if key != "config"}
 
 
 def _http_body(response: Any) -> str | None:
@@ -1164,7 +1186,10 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     and no SDK response object is built at the end: this dialect's own work on the benchmark's
     34-chunk answer went from ~180 µs to ~65 µs (the most of any dialect before; benchmarks/turn_cpu.py).
     """
-    chunks = await client.models.generate_content_stream(**_sdk_kwargs(kwargs, kwargs.get("config") or {}))
+    config = kwargs.get("config") or {}
+    chunks = await client.models.generate_content_stream(
+        **(_without_config(kwargs) if _bare(kwargs, config) else _sdk_kwargs(kwargs, config))
+    )
     merged: list[dict[str, Any]] = []
     run: list[str] | None = None  # the text pieces of merged[-1] while later pieces may join it
     run_thought = False

@@ -283,7 +283,9 @@ async def test_recorded_histories_go_out_as_the_sdk_sends_them(path: Any) -> Non
         server = Server({"candidates": [{"content": {"parts": [{"text": "ok"}]}}], "responseId": "r"})
         kwargs = dialect.encode(ModelRequest(model, history))
         assert dialect._sdk_wire_contents(kwargs["contents"]) is not None
-        raw = await server.client.aio.models.generate_content(**kwargs)
+        bare = dialect._bare(kwargs, kwargs.get("config") or {})  # then sent as a raw user would, with no config
+        raw = await server.client.aio.models.generate_content(
+            **({k: v for k, v in kwargs.items() if k != "config"} if bare else kwargs))
         assert await dialect.create(server.client.aio, kwargs) == dialect.decode(raw)
         assert server.sent[1] == server.sent[0]
 
@@ -518,7 +520,8 @@ async def test_automatic_continuation_happens_as_with_the_sdk(mode: str, automat
         _hop("world.", "STOP", response_id="r3"),
     )
     options = {} if automatic is None else {"automatic_continuation": automatic}
-    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")], options=options))
+    history = [Message.system("Be brief."), Message.user("hi")]  # not bare: the raw-answer path
+    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", history, options=options))
     sdk, ours = Server(*hops), Server(*hops)
     expected = dialect.decode(await sdk.sdk_call(mode, kwargs))
     turn = await dialect.create(ours.dialect_client(mode), kwargs)
@@ -689,6 +692,34 @@ async def test_through_an_agent_the_fast_path_answers(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(dialect, "_http_body", spy)
     with serve() as relay:
-        agent = ak.Agent("gemini-2.5-flash", relay=relay, display=False)
+        agent = ak.Agent("gemini-2.5-flash", system="Be brief.", relay=relay, display=False)
         reply = await agent.arun("Say hello.")
     assert reply.text and seen and all(seen)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+async def test_a_bare_one_message_request_goes_without_config(mode: str, stream: bool) -> None:
+    """Nothing to configure and one message: sent as a raw SDK user sends it, with no config (which
+    would cost the SDK more than the raw answer saves), and decoded as before."""
+    answer = {"candidates": [{"content": {"parts": [{"text": "Hello."}]}, "finishReason": "STOP"}], "responseId": "r"}
+    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("Say hello.")]))
+    assert dialect._bare(kwargs, kwargs["config"])
+    plain = {key: value for key, value in kwargs.items() if key != "config"}
+    media = "text/event-stream" if stream else "application/json"
+    sdk, ours = Server(answer, media=media), Server(answer, media=media)
+    if stream:
+        sdk.answers = ours.answers = [b"data: " + json.dumps(answer).encode() + b"\r\n\r\n"]
+        if mode == "async":
+            [_ async for _ in await sdk.client.aio.models.generate_content_stream(**plain)]
+        else:
+            list(sdk.client.models.generate_content_stream(**plain))
+        items = [i async for i in dialect.stream(ours.dialect_client(mode), kwargs)]
+        turn = items[-1]
+    else:
+        await sdk.sdk_call(mode, plain)
+        turn = await dialect.create(ours.dialect_client(mode), kwargs)
+    assert ours.sent == sdk.sent  # no `generationConfig: {}`: the raw SDK user's request
+    assert isinstance(turn, Turn) and turn.message.text == "Hello." and turn.finish_reason == "stop"
+    assert not dialect._bare(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("a"), Message.user("b")])),
+                             {"automatic_function_calling": {"disable": True}})

@@ -5,15 +5,15 @@ loop, and building a client costs 35-170 ms (SDK_FACTS §7) plus a new TCP conne
 loop per `agent(...)` call (what `asyncio.run` gives) paid that on every call, so sync calls reuse
 a loop instead:
 
-- No loop running in this thread (scripts, threads, the REPL): the thread's own loop, kept between
-  calls but not running between them, drives the coroutine right here (`run_until_complete`), so a
-  sync call costs what the async one does. Sync streams step the same loop once per batch of events.
+- No loop running in this thread (scripts, threads, the REPL): the coroutine is stepped right here,
+  with the thread's own loop (kept between calls) running only while it waits (`_Stepper`), so a
+  sync call costs what the async one does, and a sync stream hands each event over as it is made.
 - A loop already running in this thread (a notebook cell): that loop cannot be blocked, nor
   re-entered, so the coroutine goes to one shared loop on a daemon thread, and we wait for it.
   (A sync call made from that shared thread itself, e.g. by an async tool, gets a private loop in a
   fresh thread instead, which cannot deadlock.)
 
-Ctrl-C: the task is cancelled and allowed to unwind, so the agent's own `finally` blocks repair the
+Ctrl-C: the run is cancelled and allowed to unwind, so the agent's own `finally` blocks repair the
 history before the KeyboardInterrupt reaches the user. A thread loop that an interrupt escaped from
 is closed and replaced (its state may have been cut mid-callback), as `asyncio.run` would.
 """
@@ -28,7 +28,6 @@ import os
 import queue
 import sys
 import threading
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -62,15 +61,6 @@ def blocking_allowed() -> bool:
     """
     owner = _BLOCKING.get()
     return owner is not None and owner.task is asyncio.current_task()
-
-
-def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], blocking: bool) -> asyncio.Task[T]:
-    if not blocking:
-        return loop.create_task(coro)
-    context = contextvars.copy_context()
-    task = loop.create_task(coro, context=context)
-    context.run(_BLOCKING.set, _Owner(task))
-    return task
 
 
 def _in_running_loop() -> bool:
@@ -152,37 +142,15 @@ def _unwind(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
 
 
 def _run_here(coro_factory: Callable[[], Coroutine[Any, Any, T]], blocking: bool) -> T:
-    loop = _thread_loop()
-    if blocking:
-        stepper = _Stepper(loop)
-        return stepper.drive(coro_factory())
-    return _complete(loop, _start(loop, coro_factory(), blocking))
-
-
-def _complete(loop: asyncio.AbstractEventLoop, task: asyncio.Task[T]) -> T:
-    """Run this thread's loop until `task` is done; if it fails, let it and its loop clean up first.
-
-    Tasks a run leaves behind (a tool's own background task) are not hunted down after a success:
-    scanning every task in the process costs more than the rest of the bridge. They end when this
-    loop closes (the thread ends, interpreter exit, or an interrupt), not with the run as under
-    `asyncio.run`.
-    """
-    try:
-        return loop.run_until_complete(task)
-    except BaseException as exc:
-        _unwind(loop, task)
-        if isinstance(exc, Exception):
-            _cancel_all(loop)
-        else:  # KeyboardInterrupt, SystemExit, a cancellation: the loop may be mid-callback
-            _discard_thread_loop(loop)
-        raise
+    result: T = _Stepper(_thread_loop(), blocking).drive(coro_factory())
+    return result
 
 
 # ------------------------------------------------------------------- stepping a blocking run directly
 
 
 class _Stepper:
-    """Drives one blocking run on this thread: directly while it does not wait, by the loop when it does.
+    """Drives one run on this thread's loop: directly while it does not wait, by the loop when it does.
 
     Why: a sync `agent(...)` or `agent.stream(...)` run spends its model calls in blocking SDK calls
     (`agentkit._blocking`), so between its real waits (tools, retry back-off) its coroutines never
@@ -192,21 +160,33 @@ class _Stepper:
     first taken directly (`send(None)`, with this loop set as the running loop, as a task would);
     only when the run waits for a future does a task on the loop take over the rest of that step,
     the same awaitable resumed from where it stopped (`_resume`), and the loop runs until it is done.
+    A run that is not `blocking` (async SDK clients) is driven the same way: it simply waits sooner.
 
     The steps run in one context of their own (a copy of the caller's, as a task's would), where
-    `_BLOCKING` says which task, if any, drives the run (`blocking_allowed`).
+    `_BLOCKING` says which task, if any, drives a blocking run (`blocking_allowed`), and is None
+    for any other.
+
+    Tasks a run leaves behind (a tool's own background task) are not hunted down after a success:
+    scanning every task in the process costs more than the rest of the bridge. They end when this
+    loop closes (the thread ends, interpreter exit, or an interrupt), not with the run as under
+    `asyncio.run`.
     """
 
     __slots__ = ("context", "loop", "owner")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, blocking: bool) -> None:
         self.loop = loop
-        self.owner = _Owner()
+        self.owner = _Owner() if blocking else None
         self.context = contextvars.copy_context()
         self.context.run(_BLOCKING.set, self.owner)
 
     def drive(self, awaitable: Any) -> Any:
-        """Run one awaitable (a coroutine, or an async generator's `__anext__()`) to its result."""
+        """Run one awaitable (a coroutine, or an async generator's `__anext__()`) to its result.
+
+        If it fails while the loop drives it, the task and its loop clean up first: the task is
+        unwound; after an exception the loop's other tasks are cancelled, after an interrupt
+        (KeyboardInterrupt, SystemExit, a cancellation) the loop, perhaps cut mid-callback, is replaced.
+        """
         loop = self.loop
         try:
             asyncio._set_running_loop(loop)
@@ -217,11 +197,20 @@ class _Stepper:
         except StopIteration as stop:
             return stop.value
         task = loop.create_task(_resume(awaitable, waiting), context=self.context)
-        self.owner.task = task
+        if self.owner is not None:
+            self.owner.task = task
         try:
-            return _complete(loop, task)
+            return loop.run_until_complete(task)
+        except BaseException as exc:
+            _unwind(loop, task)
+            if isinstance(exc, Exception):
+                _cancel_all(loop)
+            else:
+                _discard_thread_loop(loop)
+            raise
         finally:
-            self.owner.task = None
+            if self.owner is not None:
+                self.owner.task = None
 
 
 async def _resume(awaitable: Any, waiting: Any) -> Any:
@@ -410,11 +399,8 @@ def iterate(agen_factory: Callable[[], AsyncIterator[T]], *, blocking: bool = Fa
 
 
 def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]], blocking: bool) -> Iterator[T]:
-    """Iterate on this thread's loop: a blocking run stepped directly, item by item (`_Stepper`)."""
-    loop = _thread_loop()
-    if blocking:
-        return _step_items(_Stepper(loop), agen_factory)
-    return _pump_items(loop, agen_factory)
+    """Iterate on this thread's loop, item by item, each handed over as soon as it is made (`_Stepper`)."""
+    return _step_items(_Stepper(_thread_loop(), blocking), agen_factory)
 
 
 def _step_items(stepper: _Stepper, agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
@@ -440,65 +426,6 @@ def _step_items(stepper: _Stepper, agen_factory: Callable[[], AsyncIterator[T]])
             aclose = getattr(agen, "aclose", None)
             if aclose is not None and not stepper.loop.is_closed():
                 stepper.drive(aclose())
-
-
-def _pump_items(loop: asyncio.AbstractEventLoop, agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
-    """Step this thread's loop until items arrive; hand over every item ready at that point.
-
-    The loop runs only while the consumer waits (the pump stops it when an item arrives), so a
-    burst of events costs one loop run rather than one per event, and no thread hop.
-    """
-    items: deque[T] = deque()
-    waiting = [False]  # the consumer is inside `run_forever`, waiting for the pump
-
-    def wake() -> None:
-        if waiting[0]:
-            waiting[0] = False
-            loop.stop()
-
-    async def pump() -> None:
-        agen = agen_factory()
-        first = True
-        try:
-            async for item in agen:
-                items.append(item)
-                if waiting[0]:
-                    wake()
-                    if first:  # hand the first item over now, not after the rest of a burst (time to first token)
-                        await asyncio.sleep(0)
-                first = False
-        finally:
-            try:
-                aclose = getattr(agen, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-            finally:
-                wake()
-
-    task = _start(loop, pump(), False)
-    try:
-        while True:
-            if items:
-                yield items.popleft()
-            elif task.done():
-                break
-            else:
-                waiting[0] = True
-                try:
-                    loop.run_forever()
-                finally:
-                    waiting[0] = False
-        if task.cancelled():
-            raise KeyboardInterrupt
-        task.result()  # the async side's exception, if it raised
-    except BaseException as exc:
-        if not isinstance(exc, (Exception, GeneratorExit)):  # Ctrl-C: unwind, then a fresh loop next time
-            _unwind(loop, task)
-            _discard_thread_loop(loop)
-        raise
-    finally:
-        if not loop.is_closed():
-            _unwind(loop, task)
 
 
 def _iterate_elsewhere(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:

@@ -624,20 +624,27 @@ _PLACEHOLDER = "."
 """The `contents` argument google-genai builds when the wire contents travel in `extra_body` (see `_sdk_kwargs`)."""
 
 
-def _sdk_kwargs(kwargs: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """The `generate_content(_stream)` arguments, with the wire `contents` already built when that is exact.
+def _sdk_kwargs(kwargs: dict[str, Any], *, raw_answer: bool = False) -> dict[str, Any]:
+    """The `generate_content(_stream)` arguments for `encode`'s `kwargs`, as cheap for the SDK as is exact.
 
-    Why: google-genai validates the contents into pydantic objects, converts them back to a dict
-    and walks it again before sending; that is most of its request cost and grows with the history
-    (~4 ms with 5 tool rounds, ~20 ms with 20, against ~30-250 µs for `_sdk_wire_contents`). The
-    SDK merges `http_options.extra_body` into the request dict it built (replacing lists, keeping
-    the key's place), so a one-word placeholder goes through the SDK and the real contents replace
-    it: the body on the wire is byte-for-byte the SDK's own (tests/dialects/test_gemini_fast.py),
-    and the config (options, tools, system instruction) still goes through the SDK, which still
-    refuses a bad option before sending. Contents `_sdk_wire_contents` cannot spell exactly as the
-    SDK would, a config with its own `http_options`, or automatic function calling left on, take
-    the SDK's normal path.
+    - A one-message request with nothing to configure goes with no config at all (`_bare`).
+    - `raw_answer`: the config asks for the HTTP body instead of a parsed answer (see `create`).
+    - The wire `contents` go already built. Why: google-genai validates the contents into pydantic
+      objects, converts them back to a dict and walks it again before sending; that is most of its
+      request cost and grows with the history (~4 ms with 5 tool rounds, ~20 ms with 20, against
+      ~30-250 µs for `_sdk_wire_contents`). The SDK merges `http_options.extra_body` into the
+      request dict it built (replacing lists, keeping the key's place), so a one-word placeholder
+      goes through the SDK and the real contents replace it: the body on the wire is byte-for-byte
+      the SDK's own (tests/dialects/test_gemini_fast.py), and the config (options, tools, system
+      instruction) still goes through the SDK, which still refuses a bad option before sending.
+      Contents `_sdk_wire_contents` cannot spell exactly as the SDK would, a config with its own
+      `http_options`, or automatic function calling left on, take the SDK's normal path.
     """
+    config = kwargs.get("config") or {}
+    if _bare(kwargs, config):
+        return {key: value for key, value in kwargs.items() if key != "config"}
+    if raw_answer:
+        config = {**config, _RAW_ANSWER: True}
     if "http_options" in config or config.get("automatic_function_calling") != {"disable": True}:
         return {**kwargs, "config": config}
     wire = _sdk_wire_contents(kwargs.get("contents"))
@@ -820,15 +827,12 @@ async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     It also turns off the SDK's automatic continuation (an answer cut with a `continuationToken`),
     so when an answer carries one, `_continue` makes the follow-up requests the SDK would have made.
     """
-    config = kwargs.get("config") or {}
-    if _bare(kwargs, config):
-        return decode(await client.models.generate_content(**_without_config(kwargs)))
-    response = await client.models.generate_content(**_sdk_kwargs(kwargs, {**config, _RAW_ANSWER: True}))
+    response = await client.models.generate_content(**_sdk_kwargs(kwargs, raw_answer=True))
     text = _http_body(response)
-    if text is None:  # a client that parsed the answer anyway (a stand-in SDK, a test double)
+    if text is None:  # a bare request (`_bare`), or a client that parsed the answer anyway (a test double)
         return decode(response)
     body = json.loads(text) if text else {}  # google-genai reads an empty body as `{}`
-    if _may_continue(body, config):
+    if _may_continue(body, kwargs.get("config") or {}):
         return decode(await _continue(client, kwargs, _sdk_parse(body)))
     return _decode_body(body)
 
@@ -847,10 +851,6 @@ def _bare(kwargs: dict[str, Any], config: dict[str, Any]) -> bool:
         return False
     contents = kwargs.get("contents")
     return type(contents) is list and len(contents) == 1
-
-
-def _without_config(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in kwargs.items() if key != "config"}
 
 
 def _http_body(response: Any) -> str | None:
@@ -1186,10 +1186,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     and no SDK response object is built at the end: this dialect's own work on the benchmark's
     34-chunk answer went from ~180 µs to ~65 µs (the most of any dialect before; benchmarks/turn_cpu.py).
     """
-    config = kwargs.get("config") or {}
-    chunks = await client.models.generate_content_stream(
-        **(_without_config(kwargs) if _bare(kwargs, config) else _sdk_kwargs(kwargs, config))
-    )
+    chunks = await client.models.generate_content_stream(**_sdk_kwargs(kwargs))
     merged: list[dict[str, Any]] = []
     run: list[str] | None = None  # the text pieces of merged[-1] while later pieces may join it
     run_thought = False

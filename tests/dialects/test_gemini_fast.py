@@ -307,7 +307,7 @@ def test_contents_the_sdk_would_spell_otherwise_take_its_path() -> None:
         assert dialect._sdk_wire_contents(bad) is None, bad
     kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
     with_options = {**kwargs["config"], "http_options": {"timeout": 5000}}
-    assert dialect._sdk_kwargs(kwargs, with_options)["contents"] == kwargs["contents"]
+    assert dialect._sdk_kwargs({**kwargs, "config": with_options})["contents"] == kwargs["contents"]
 
 
 @pytest.mark.parametrize("mode", MODES)

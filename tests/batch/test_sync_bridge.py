@@ -49,6 +49,19 @@ def _count_builds(relay: ak.Relay, monkeypatch: pytest.MonkeyPatch) -> list[bool
     return built
 
 
+def _sync_client_calls(relay: ak.Relay, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The dialects the relay's sync SDK client is asked for, in order (one entry per model request)."""
+    calls: list[str] = []
+    original = relay.client
+
+    def spy(dialect: Any, **kwargs: Any) -> Any:
+        calls.append(dialect)
+        return original(dialect, **kwargs)
+
+    monkeypatch.setattr(relay, "client", spy)
+    return calls
+
+
 @pytest.mark.parametrize("model", ["gpt-4o", "responses:gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"])
 def test_sync_calls_reuse_one_sync_sdk_client(relay: ak.Relay, monkeypatch: pytest.MonkeyPatch, model: str) -> None:
     built = _count_builds(relay, monkeypatch)
@@ -74,7 +87,9 @@ def test_a_sync_stream_shows_text_while_the_answer_is_still_coming(relay: ak.Rel
     assert first < total / 2, f"the first text came at {first:.3f} s of {total:.3f} s"
 
 
-def test_only_the_run_itself_may_block_not_the_tools_it_starts(relay: ak.Relay, emulator: Any) -> None:
+def test_only_the_run_itself_may_block_not_the_tools_it_starts(
+    relay: ak.Relay, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, bool] = {}
 
     @ak.tool
@@ -85,14 +100,7 @@ def test_only_the_run_itself_may_block_not_the_tools_it_starts(relay: ak.Relay, 
 
     emulator.script(Turn(tool_calls=[("probe", {"x": 1})]), "done")
     agent = ak.Agent("gpt-4o", tools=[probe], relay=relay, display=False)
-    calls: list[str] = []
-    original = relay.client
-
-    def spy(dialect: Any, **kwargs: Any) -> Any:
-        calls.append(dialect)
-        return original(dialect, **kwargs)
-
-    relay.client = spy  # type: ignore[method-assign]
+    calls = _sync_client_calls(relay, monkeypatch)
     assert agent("go").text
     assert seen == {"tool": False}
     assert calls == ["openai", "openai"]  # both model requests of the sync run used the sync client
@@ -139,7 +147,9 @@ def test_sync_calls_inside_a_running_loop_share_the_background_loop(
     assert built == [True]  # one async client on the one background loop, not one per call
 
 
-def test_a_sync_stream_continues_directly_after_waiting_for_its_tools(relay: ak.Relay, emulator: Any) -> None:
+def test_a_sync_stream_continues_directly_after_waiting_for_its_tools(
+    relay: ak.Relay, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The run waits for an async tool (the loop takes over), then streams the next model turn again
     through the sync client, event by event, in order."""
     seen: dict[str, bool] = {}
@@ -153,14 +163,7 @@ def test_a_sync_stream_continues_directly_after_waiting_for_its_tools(relay: ak.
 
     emulator.script(Turn(tool_calls=[("nap", {"seconds": 0.05})]), Turn(text="All rested now, thank you."))
     agent = ak.Agent("claude-sonnet-4-5", tools=[nap], relay=relay, display=False)
-    calls: list[str] = []
-    original = relay.client
-
-    def spy(dialect: Any, **kwargs: Any) -> Any:
-        calls.append(dialect)
-        return original(dialect, **kwargs)
-
-    relay.client = spy  # type: ignore[method-assign]
+    calls = _sync_client_calls(relay, monkeypatch)
     stream = agent.stream("Take a nap.")
     kinds = [type(event).__name__ for event in stream]
     assert stream.reply is not None and stream.reply.text == "All rested now, thank you."

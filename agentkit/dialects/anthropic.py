@@ -694,6 +694,7 @@ class _StreamState:
     quadratic); tool input JSON is parsed once its block ends, so a model's invalid JSON becomes
     raw-string arguments (for the agent to report back) rather than an exception. Event types this
     code does not know are ignored once the message has started.
+    Tool input fragments are joined once too, when their block ends.
     """
 
     __slots__ = ("blocks", "message", "response", "texts", "thoughts", "tool_index", "tool_json", "usage")
@@ -705,7 +706,7 @@ class _StreamState:
         self.usage: dict[str, Any] = {}
         self.texts: dict[int, list[str]] = {}
         self.thoughts: dict[int, list[str]] = {}
-        self.tool_json: dict[int, str] = {}
+        self.tool_json: dict[int, list[str]] = {}
         self.tool_index: dict[int, int] = {}
 
     def feed(self, sse: Any) -> Delta | None:
@@ -740,7 +741,7 @@ class _StreamState:
                 return None
             if delta_kind == "input_json_delta":
                 fragment = delta.get("partial_json") or ""
-                self.tool_json[index] = self.tool_json.get(index, "") + fragment
+                self.tool_json.setdefault(index, []).append(fragment)
                 return ToolCallDelta(self.tool_index.get(index, 0), arguments=fragment) if fragment else None
             self._started(kind)
             block = self.blocks[index]
@@ -773,7 +774,7 @@ class _StreamState:
             index = event["index"]
             block = self.blocks[index]
             if index in self.tool_json:
-                block["input"] = _arguments(self.tool_json.pop(index))
+                block["input"] = _arguments("".join(self.tool_json.pop(index)))
         elif kind == "message_delta":
             message["stop_reason"] = (event.get("delta") or {}).get("stop_reason")
             usage = event.get("usage") or {}
@@ -823,6 +824,6 @@ class _StreamState:
             for index, pieces in pieces_by_index.items():
                 if 0 <= index < len(blocks) and blocks[index].get("type") == key:
                     blocks[index][key] = (blocks[index].get(key) or "") + "".join(pieces)
-        for index, text in self.tool_json.items():  # blocks whose stop event never came
-            blocks[index]["input"] = _arguments(text)
+        for index, fragments in self.tool_json.items():  # blocks whose stop event never came
+            blocks[index]["input"] = _arguments("".join(fragments))
         return decode({**self.message, "content": blocks, "usage": self.usage})

@@ -14,12 +14,14 @@ the next `agent(...)` call works.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentkit import _aio
+from agentkit import _aio, approval
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentkitError,
@@ -122,7 +124,7 @@ class Agent:
         self.options = options
         self.tools: list[Tool] = _as_tools(tools)
         self.history: list[Message] = []
-        self._lock: asyncio.Lock | None = None
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ properties
 
@@ -170,12 +172,9 @@ class Agent:
 
         view = open_view(self, options.pop("display", self.display), prompt)
         if view is not None:  # a notebook: stream, and feed the live view from this (the kernel's) thread
-            from agentkit.display.live import run_sync
-
-            return run_sync(self, view, lambda: self._events(prompt, images, output, options, streaming=True),
-                            has_prompt=prompt is not None or bool(images))
-        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options),
-                             blocking=True)
+            return self._run_in_view(view, lambda: self._events(prompt, images, output, options, streaming=True),
+                                     has_prompt=prompt is not None or bool(images))
+        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options))
 
     async def arun(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
                    **options: Any) -> Reply:
@@ -184,16 +183,49 @@ class Agent:
 
         view = open_view(self, options.pop("display", self.display), prompt)
         if view is not None:
-            from agentkit.display.live import run_async
-
-            return await run_async(self, view, self._events(prompt, images, output, options, streaming=True),
-                                   has_prompt=prompt is not None or bool(images))
+            return await self._arun_in_view(view, self._events(prompt, images, output, options, streaming=True),
+                                            has_prompt=prompt is not None or bool(images))
         reply: Reply | None = None
         async for event in self._events(prompt, images, output, options, streaming=False):
             if isinstance(event, RunFinished):
                 reply = event.reply
         assert reply is not None
         return reply
+
+    def _run_in_view(self, view: Any, factory: Callable[[], AsyncIterator[Event]], *, has_prompt: bool) -> Reply:
+        """A sync notebook run: driven on the background loop, its events shown from this thread."""
+        from agentkit.display.live import Feed
+
+        feed = Feed(self, view, has_prompt=has_prompt)
+        token = approval.notebook_approver.set(feed.ask_from_thread)  # the run's context is a copy of this one
+        try:
+            for event in _aio.iterate(factory, idle=feed.idle):
+                feed.show(event)
+        except BaseException as exc:
+            feed.fail(exc)
+            raise
+        finally:
+            approval.notebook_approver.reset(token)
+            feed.close()
+        return feed.reply()
+
+    async def _arun_in_view(self, view: Any, events: AsyncIterator[Event], *, has_prompt: bool) -> Reply:
+        """An async notebook run: iterated in this task (the kernel's loop), its events shown as they come."""
+        from agentkit.display.live import Feed
+
+        feed = Feed(self, view, has_prompt=has_prompt)
+        token = approval.notebook_approver.set(feed.ask_here)
+        ticking = asyncio.ensure_future(feed.tick_forever())
+        try:
+            async for event in events:
+                feed.show(event)
+        except BaseException as exc:
+            feed.fail(exc)
+            raise
+        finally:
+            ticking.cancel()
+            approval.notebook_approver.reset(token)
+        return feed.reply()
 
     def stream(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
                **options: Any) -> RunStream:
@@ -209,21 +241,24 @@ class Agent:
 
     async def _events(self, prompt: str | None, images: Sequence[Any], output: Any, options: dict[str, Any],
                       *, streaming: bool) -> AsyncIterator[Event]:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        # One run at a time per agent: two interleaved runs would corrupt the shared history.
-        # A run the caller left with `break` is closed by the loop's async-generator finalizer a
-        # few iterations later; give it that moment before calling the agent busy.
+        # One run at a time per agent, across threads and event loops (a thread lock, taken without
+        # blocking any loop): two interleaved runs would corrupt the shared history. A run the
+        # caller left with `break` is closed by the loop's async-generator finalizer a few
+        # iterations later; give it that moment before calling the agent busy.
+        lock = self._lock
         deadline = time.monotonic() + 1.0
-        while self._lock.locked() and time.monotonic() < deadline:
+        while not lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise RuntimeError(
+                    "This agent is already running; wait for the current run to finish, or use another `ak.Agent`."
+                )
             await asyncio.sleep(0.005)
-        if self._lock.locked():
-            raise RuntimeError(
-                "This agent is already running; wait for the current run to finish, or use another `ak.Agent`."
-            )
-        async with self._lock:
-            async for event in self._run(prompt, images, output, options, streaming=streaming):
-                yield event
+        try:
+            async with contextlib.aclosing(self._run(prompt, images, output, options, streaming=streaming)) as run:
+                async for event in run:
+                    yield event
+        finally:
+            lock.release()
 
     async def _run(self, prompt: str | None, images: Sequence[Any], output: Any, options: dict[str, Any],
                    *, streaming: bool) -> AsyncIterator[Event]:
@@ -269,15 +304,18 @@ class Agent:
                 request = self._request(name, merged, asking)
                 result: Turn | None = None
                 try:
-                    async for item in self._call_model(module, dialect, name, request, streaming=streaming):
-                        if isinstance(item, Turn):
-                            result = item
-                            continue
-                        yield item
-                        if asking is not None:
-                            partial = asking.partial(item)
-                            if partial is not _NO_PARTIAL:
-                                yield OutputDelta(partial)
+                    async with contextlib.aclosing(
+                        self._call_model(module, dialect, name, request, streaming=streaming)
+                    ) as items:
+                        async for item in items:
+                            if isinstance(item, Turn):
+                                result = item
+                                continue
+                            yield item
+                            if asking is not None:
+                                partial = asking.partial(item)
+                                if partial is not _NO_PARTIAL:
+                                    yield OutputDelta(partial)
                 except BadRequestError as exc:
                     # A relay without native structured output (or the forced tool) answers 400:
                     # ask the next way, visibly; the rejected request is not a turn.
@@ -311,8 +349,9 @@ class Agent:
                         break
                     if verdict.kind in ("retry", "fail"):
                         if verdict.calls:
-                            async for event in self._run_tools(verdict.calls, dialect, records):
-                                yield event
+                            async with contextlib.aclosing(self._run_tools(verdict.calls, dialect, records)) as events:
+                                async for event in events:
+                                    yield event
                         if verdict.results:
                             if self.history and self.history[-1].role == "tool" and verdict.calls:
                                 self.history[-1].parts.extend(verdict.results)
@@ -328,8 +367,9 @@ class Agent:
                 calls = message.tool_calls
                 if not calls:
                     break
-                async for event in self._run_tools(calls, dialect, records):
-                    yield event
+                async with contextlib.aclosing(self._run_tools(calls, dialect, records)) as events:
+                    async for event in events:
+                        yield event
         finally:
             self._repair(start, answered)
 
@@ -368,12 +408,7 @@ class Agent:
         return list(self.history)
 
     def _client(self, dialect: str) -> Any:
-        """The SDK client for a model request: the async one, or in a sync `agent(...)` call the sync
-        one dressed as async (`agentkit._blocking` says why; it is the faster of the two there)."""
-        if _aio.blocking_allowed():
-            from agentkit._blocking import BlockingClient
-
-            return BlockingClient(self.relay.client(dialect, sdk_retries=False))  # type: ignore[arg-type]
+        """The async SDK client for a model request, with the SDK's own retries off (`agentkit.retry`)."""
         return self.relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
 
     async def _call_model(self, module: Any, dialect: str, name: str, request: ModelRequest,
@@ -403,12 +438,13 @@ class Agent:
                 result: Turn | None = None
                 async with self.relay.semaphore():
                     if streaming:
-                        async for item in module.stream(client, kwargs):
-                            if isinstance(item, Turn):
-                                result = item
-                            else:
-                                shown = True
-                                yield item
+                        async with contextlib.aclosing(module.stream(client, kwargs)) as chunks:
+                            async for item in chunks:
+                                if isinstance(item, Turn):
+                                    result = item
+                                else:
+                                    shown = True
+                                    yield item
                     else:
                         result = await module.create(client, kwargs)
                 if result is None:
@@ -532,9 +568,7 @@ class Agent:
     async def _approved(self, call: ToolCallPart) -> bool:
         approve = self.approve
         if approve is None:
-            from agentkit.approval import default_approver
-
-            approve = default_approver()
+            approve = approval.default_approver()
         answer = approve(call)
         if asyncio.iscoroutine(answer):
             answer = await answer
@@ -578,7 +612,7 @@ class RunStream:
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        for event in _aio.iterate(self._factory, blocking=True):
+        for event in _aio.iterate(self._factory):
             if isinstance(event, RunFinished):
                 self.reply = event.reply
             yield event

@@ -37,6 +37,7 @@ import inspect
 import json
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -148,23 +149,18 @@ def batch(
 
     plan = _Plan.make(agent, inputs, concurrency=concurrency, rate_limit=rate_limit, retries=retries, cache=cache)
     bar = _progress(progress, plan)
-    if isinstance(bar, _WidgetBar) and _aio._in_running_loop():
-        # A notebook cell: the batch runs on the background loop, the widget is fed from this thread.
-        worker = _aio._Worker(lambda: plan.run(None))
-        worker.start()
+    if isinstance(bar, _WidgetBar) and _aio.in_running_loop():
+        # A notebook cell: the batch runs on the background loop; the widget is redrawn from this thread.
+        widget = bar
+
+        def redraw() -> float:
+            widget.render()
+            return 0.1
+
         try:
-            while not worker._done.wait(0.1):
-                bar.render()
-        except BaseException:  # Ctrl-C (the kernel's stop button): cancel the batch, keep the cache
-            worker.cancel()
-            worker._done.wait()
-            raise
+            return _aio.run_sync(lambda: plan.run(None), idle=redraw)
         finally:
-            bar.render()
-        if worker._error is not None:
-            raise worker._error
-        result: BatchResult = worker._result
-        return result
+            widget.render()
     return _aio.run_sync(lambda: plan.run(bar))
 
 
@@ -301,7 +297,7 @@ def _agent_source(agent: Any) -> Callable[[Any], Agent]:
         def fresh(_item: Any) -> Agent:
             clone = copy.copy(template)
             clone.history = list(template.history)
-            clone._lock = None
+            clone._lock = threading.Lock()
             clone.display = False  # the batch shows one progress bar, not a live view per input
             return clone
 

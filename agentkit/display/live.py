@@ -1,9 +1,8 @@
-"""Running an agent while a live view watches, in sync and async notebook cells; approval buttons.
+"""Feeding a live view with a run's events, in sync and async notebook cells; approval buttons.
 
-Sync cells (`agent("...")`): the run goes on a worker thread with its own event loop (as `_aio`
-does), and its events cross a queue to the cell's thread, which owns the widgets: every widget
-update happens on the kernel's main thread, and pending text is pushed on a timer while the
-model pauses.
+Sync cells (`agent("...")`): the run goes on agentkit's background loop (`agentkit._aio`), and its
+events reach the cell's thread, which owns the widgets: every widget update happens on the
+kernel's main thread, and pending text is pushed on a timer (`Feed.idle`) while the model pauses.
 
 Approval: an `approval=True` tool shows Approve/Deny under its card. The click is a comm message
 the kernel must receive while the cell is still running. In an async cell
@@ -21,13 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import json
 import queue
-from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from agentkit import _aio, approval
 from agentkit.display import mark_shown
 from agentkit.events import Event, RunFinished, TurnStarted
 from agentkit.messages import ToolCallPart
@@ -37,7 +33,7 @@ if TYPE_CHECKING:
     from agentkit.display.widget import LiveView
     from agentkit.reply import Reply
 
-__all__ = ["CommPump", "run_async", "run_sync"]
+__all__ = ["CommPump", "Feed"]
 
 
 class _Ask:
@@ -48,119 +44,89 @@ class _Ask:
         self.future: concurrent.futures.Future[bool] = concurrent.futures.Future()
 
 
-class _Raised:
-    __slots__ = ("exc",)
+class Feed:
+    """Shows one run's events in `view`, on the thread that owns the widgets; asks for approvals.
 
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
+    The run itself is driven elsewhere (`Agent.run` through `agentkit._aio`, or `Agent.arun`'s own
+    task): this object only receives what that driver hands it.
 
+    - `show(event)` for each event, `fail(exc)` if the run ends in an exception, `reply()` at the end;
+    - `idle()` while a sync cell waits for the next event: pushes paused text, shows approval
+      buttons asked for meanwhile and reads their clicks; returns the seconds until it wants to be
+      called again;
+    - `ask_from_thread` / `ask_here`: the approvers to put in `approval.notebook_approver` for a run
+      on another thread's loop (a sync cell) or on the kernel's own loop (an async cell).
+    """
 
-_END = object()
+    def __init__(self, agent: Agent, view: LiveView, *, has_prompt: bool) -> None:
+        self.agent = agent
+        self.view = view
+        self.has_prompt = has_prompt
+        self._reply: Reply | None = None
+        self._incoming: queue.Queue[_Ask] = queue.Queue()
+        self._asks: list[_Ask] = []
+        self._comms: CommPump | None = None
 
+    def show(self, event: Event) -> None:
+        self.view.handle(event)
+        if isinstance(event, TurnStarted) and event.turn == 1:
+            _user_message(self.agent, self.view, self.has_prompt)
+        elif isinstance(event, RunFinished):
+            self._reply = event.reply
 
-def _user_message(agent: Agent, view: LiveView, has_prompt: bool) -> None:
-    if has_prompt:
-        for message in reversed(agent.history):
-            if message.role == "user":
-                view.set_user(message)
-                break
+    def fail(self, exc: BaseException) -> None:
+        self.view.fail(exc)
 
+    def reply(self) -> Reply:
+        assert self._reply is not None
+        mark_shown(self._reply)
+        return self._reply
 
-def run_sync(agent: Agent, view: LiveView, factory: Callable[[], AsyncIterator[Event]], *,
-             has_prompt: bool) -> Reply:
-    """Run the events made by `factory` on a worker thread, feeding `view` from this thread."""
-    items: queue.Queue[Any] = queue.Queue()
+    # ------------------------------------------------------------------ a sync cell
 
-    async def ask(call: ToolCallPart) -> bool:
+    async def ask_from_thread(self, call: ToolCallPart) -> bool:
+        """Runs on the run's loop: hands the question to the cell's thread (`idle`) and waits."""
         request = _Ask(call)
-        items.put(request)
+        self._incoming.put(request)
         return await asyncio.wrap_future(request.future)
 
-    async def pump() -> None:
-        token = approval.notebook_approver.set(ask)
-        events = factory()
-        try:
-            async for event in events:
-                items.put(event)
-        except BaseException as exc:
-            items.put(_Raised(exc))
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                await events.aclose()  # type: ignore[attr-defined]
-            approval.notebook_approver.reset(token)
-            items.put(_END)
-
-    worker = _aio._Worker(pump)
-    worker.start()
-    asks: list[_Ask] = []
-    comms: CommPump | None = None
-    reply: Reply | None = None
-    finished = False
-    try:
+    def idle(self) -> float:
         while True:
             try:
-                item = items.get(timeout=0.02 if asks else view.interval)
+                request = self._incoming.get_nowait()
             except queue.Empty:
-                item = None
-            if asks:
-                if comms is not None:
-                    comms.poll()
-                asks = [a for a in asks if not a.future.done()]
-                if not asks and comms is not None:
-                    comms.close()
-                    comms = None
-            if item is None:
-                view.tick()
-                continue
-            if item is _END:
-                finished = True
                 break
-            if isinstance(item, _Raised):
-                finished = True
-                worker._done.wait()
-                view.fail(item.exc)
-                if isinstance(item.exc, asyncio.CancelledError):
-                    raise KeyboardInterrupt from None
-                raise item.exc
-            if isinstance(item, _Ask):
-                if comms is None:
-                    comms = CommPump.open()
-                if comms is None:
-                    _ask_with_input(view, item)
-                else:
-                    view.ask(item.call, future=item.future)
-                    asks.append(item)
-                continue
-            view.handle(item)
-            if isinstance(item, TurnStarted) and item.turn == 1:
-                _user_message(agent, view, has_prompt)
-            elif isinstance(item, RunFinished):
-                reply = item.reply
-    except KeyboardInterrupt as exc:
-        if not finished:
-            worker.cancel()
-            worker._done.wait()
-            view.fail(exc)
-        raise
-    finally:
-        if comms is not None:
-            comms.close()
-        for request in asks:
+            if self._comms is None:
+                self._comms = CommPump.open()
+            if self._comms is None:
+                _ask_with_input(self.view, request)
+            else:
+                self.view.ask(request.call, future=request.future)
+                self._asks.append(request)
+        if self._asks:
+            if self._comms is not None:
+                self._comms.poll()
+            self._asks = [a for a in self._asks if not a.future.done()]
+        if not self._asks and self._comms is not None:
+            self._comms.close()
+            self._comms = None
+        self.view.tick()
+        return 0.02 if self._asks else self.view.interval
+
+    def close(self) -> None:
+        """Give the kernel its message stream back; a question still open is withdrawn."""
+        if self._comms is not None:
+            self._comms.close()
+            self._comms = None
+        for request in self._asks:
             request.future.cancel()
-        if not finished:
-            worker.cancel()
-        worker._done.wait()
-    assert reply is not None
-    mark_shown(reply)
-    return reply
+        self._asks = []
 
+    # ------------------------------------------------------------------ an async cell
 
-async def run_async(agent: Agent, view: LiveView, events: AsyncIterator[Event], *, has_prompt: bool) -> Reply:
-    """Iterate `events` in this task (the kernel's loop), feeding `view`; a ticker pushes paused text."""
-
-    async def ask(call: ToolCallPart) -> bool:
-        future = view.ask(call)
+    async def ask_here(self, call: ToolCallPart) -> bool:
+        """Runs on the kernel's loop: shows the buttons and reads their clicks while waiting."""
+        future = self.view.ask(call)
         comms = CommPump.open()
         try:
             while not future.done():
@@ -172,30 +138,19 @@ async def run_async(agent: Agent, view: LiveView, events: AsyncIterator[Event], 
                 comms.close()
         return future.result()
 
-    async def ticker() -> None:
+    async def tick_forever(self) -> None:
+        """Pushes paused text while an async cell's run waits (cancelled when the run ends)."""
         while True:
-            await asyncio.sleep(view.interval)
-            view.tick()
+            await asyncio.sleep(self.view.interval)
+            self.view.tick()
 
-    token = approval.notebook_approver.set(ask)
-    ticking = asyncio.ensure_future(ticker())
-    reply: Reply | None = None
-    try:
-        async for event in events:
-            view.handle(event)
-            if isinstance(event, TurnStarted) and event.turn == 1:
-                _user_message(agent, view, has_prompt)
-            elif isinstance(event, RunFinished):
-                reply = event.reply
-    except BaseException as exc:
-        view.fail(exc)
-        raise
-    finally:
-        ticking.cancel()
-        approval.notebook_approver.reset(token)
-    assert reply is not None
-    mark_shown(reply)
-    return reply
+
+def _user_message(agent: Agent, view: LiveView, has_prompt: bool) -> None:
+    if has_prompt:
+        for message in reversed(agent.history):
+            if message.role == "user":
+                view.set_user(message)
+                break
 
 
 def _ask_with_input(view: LiveView, request: _Ask) -> None:

@@ -107,8 +107,8 @@ def test_sync_driver_feeds_the_view_and_asks_for_approval(relay: Any, monkeypatc
     monkeypatch.setattr("builtins.input", lambda question: answers.append(question) or "y")
     agent = ak.Agent("gpt-4o", tools=[launch], relay=relay)
     view = LiveView(prompt="Go", model=agent.model, dialect=agent.dialect)
-    reply = live.run_sync(agent, view, lambda: agent._events("Go to Mars", (), None, {}, streaming=True),
-                          has_prompt=True)
+    reply = agent._run_in_view(view, lambda: agent._events("Go to Mars", (), None, {}, streaming=True),
+                               has_prompt=True)
     assert reply.tool_calls[0].result == "launched at Mars"
     assert answers == ['Run tool `launch` with {"target": "Mars"}? [y/N] ']
     assert view.state.prompt == "Go to Mars"  # taken from the history once the run started
@@ -122,7 +122,7 @@ def test_sync_driver_shows_a_failure_and_re_raises_it(relay: Any) -> None:
     agent = ak.Agent("gpt-4o", relay=relay)
     view = LiveView()
     with pytest.raises(ak.InsufficientBalanceError):
-        live.run_sync(agent, view, lambda: agent._events("hi", (), None, {}, streaming=True), has_prompt=True)
+        agent._run_in_view(view, lambda: agent._events("hi", (), None, {}, streaming=True), has_prompt=True)
     assert view.state.status == "error" and "InsufficientBalanceError" in view._error.value
     assert "✕ failed" in view._footer.value
     assert agent.history == []  # the run's prompt was removed: the history stays valid
@@ -141,7 +141,7 @@ async def test_async_driver_waits_for_the_click(relay: Any) -> None:
 
     clicker = asyncio.ensure_future(click_approve())
     reply = await asyncio.wait_for(
-        live.run_async(agent, view, agent._events("Go to Venus", (), None, {}, streaming=True), has_prompt=True), 20
+        agent._arun_in_view(view, agent._events("Go to Venus", (), None, {}, streaming=True), has_prompt=True), 20
     )
     await clicker
     assert reply.tool_calls[0].result == "launched at Venus"

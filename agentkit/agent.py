@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -328,6 +329,7 @@ class Agent:
                     continue
                 assert result is not None, "a dialect stream must end with a Turn"
                 message = result.message
+                _give_unique_call_ids(message, self.history)
                 self.history.append(message)
                 answered = True
                 last = message
@@ -602,6 +604,32 @@ class Agent:
             self.history[-1].parts.extend(missing)
         else:
             self.history.append(Message("tool", list(missing)))
+
+
+def _give_unique_call_ids(message: Message, history: Sequence[Message]) -> None:
+    """Give each tool call of a new answer an id no other call in the conversation has.
+
+    Why: relays and models that are not the vendor's own send calls without ids, or reuse ids
+    (`call_0` in every turn, or twice in one answer). Sent back as they came, the next request
+    would pair results with the wrong calls, and vendors reject duplicate ids with a 400 on every
+    later request. The call is renamed before anything pairs with it, so its result, the history
+    and `reply.tool_calls` all use the new id.
+    """
+    calls = [(i, p) for i, p in enumerate(message.parts) if isinstance(p, ToolCallPart)]
+    if not calls:
+        return
+    taken = {p.id for m in history if m.role == "assistant" for p in m.parts if isinstance(p, ToolCallPart)}
+    for index, call in calls:
+        if call.id and call.id not in taken:
+            taken.add(call.id)
+            continue
+        stem = call.id or "call"
+        n = 1
+        while f"{stem}_{n}" in taken:
+            n += 1
+        fresh = f"{stem}_{n}"
+        taken.add(fresh)
+        message.parts[index] = dataclasses.replace(call, id=fresh)
 
 
 class RunStream:

@@ -358,3 +358,30 @@ def test_agents_made_again_with_the_same_plain_functions_share_the_built_schema(
     one.name = "forecast"
     assert two.name == "lookup" and ak.Agent("gpt-4o", tools=[lookup], relay=relay, display=False).tools[0].name == "lookup"
     assert two.invoke({"city": "Paris"}) == "Paris"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_reused_and_missing_call_ids_are_made_unique_on_both_sides(relay: Any, model: str) -> None:
+    """A relay that reuses call ids (within one answer and across turns) or sends none: every call is
+    kept, and every request agentkit sends pairs each result with exactly one call."""
+    from agentkit.emulator.script import Call
+
+    relay.emulator.script(
+        Turn(tool_calls=[Call("get_weather", {"city": "Paris"}, id="call_0"),
+                         Call("get_time", {"city": "Paris"}, id="call_0")]),
+        Turn(tool_calls=[Call("get_time", {"city": "Rome"}, id="call_0")]),
+        "Done.",
+    )
+    agent = ak.Agent(model, tools=[get_weather, get_time], relay=relay, display=False)
+    reply = agent("Weather and time?")
+    assert reply.text == "Done."
+    ids = [call.id for call in reply.tool_calls]
+    assert [call.name for call in reply.tool_calls] == ["get_weather", "get_time", "get_time"]
+    assert len(set(ids)) == 3
+    assert [call.result for call in reply.tool_calls][1:] == ["09:30 in Paris", "09:30 in Rome"]
+    dialect = agent.dialect
+    sent = ak.from_dialect(dialect, relay.emulator.log[-1].body)
+    calls = [p.id for m in sent for p in m.parts if isinstance(p, ToolCallPart)]
+    results = [p.call_id for m in sent for p in m.parts if isinstance(p, ToolResultPart)]
+    assert len(calls) == 3 and len(set(calls)) == 3
+    assert sorted(results) == sorted(calls)

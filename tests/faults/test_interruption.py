@@ -399,3 +399,61 @@ def test_cancelling_during_parallel_tools_cancels_the_async_ones(relay: ak.Relay
     assert not history_problems(agent.history)
     emulator.reset()
     assert agent("Go on.").text
+
+
+@pytest.mark.parametrize("in_a_cell", [False, True], ids=["script", "notebook-cell"])
+def test_after_ctrl_c_reaches_the_caller_no_tool_starts_and_no_request_is_sent(
+    relay: ak.Relay, emulator: Emulator, in_a_cell: bool
+) -> None:
+    """Ctrl-C at random moments in the first milliseconds of a sync run (plain, and made while an
+    event loop runs, as in a notebook cell): once KeyboardInterrupt reached the caller, nothing of
+    that run happens any more: no tool starts, no request reaches the relay."""
+    import random
+
+    started: list[float] = []
+
+    @ak.tool
+    def launch(target: str) -> str:
+        """Launches a rocket (a side effect that must not happen after Ctrl-C)."""
+        started.append(time.monotonic())
+        return f"launched at {target}"
+
+    rng = random.Random(7)
+    agent = ak.Agent("gpt-4o", tools=[launch], relay=relay, display=False)
+    agent("warm up")  # imports and the client are not what is measured
+    interrupted = 0
+    for _ in range(25):
+        emulator.reset()
+        emulator.script(Turn(tool_calls=[("launch", {"target": "Mars"})]), "Done.")
+        started.clear()
+        agent.history = []
+        delay = rng.uniform(0.0, 0.004)
+        timer = threading.Timer(delay, lambda: signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT))
+        caught_at: float | None = None
+        requests_at_catch = 0
+
+        def call() -> None:
+            agent("Launch to Mars.")
+
+        try:
+            timer.start()
+            if in_a_cell:
+                async def cell() -> None:
+                    call()
+
+                asyncio.run(cell())
+            else:
+                call()
+            timer.join()
+        except KeyboardInterrupt:
+            caught_at = time.monotonic()
+            requests_at_catch = len(emulator.log)
+            interrupted += 1
+        timer.join()
+        if caught_at is None:
+            continue
+        time.sleep(0.1)  # whatever was still going would show now
+        assert all(t <= caught_at for t in started), "a tool started after Ctrl-C reached the caller"
+        assert len(emulator.log) == requests_at_catch, "a request was sent after Ctrl-C reached the caller"
+        assert not history_problems(agent.history), history_problems(agent.history)
+    assert interrupted >= 5

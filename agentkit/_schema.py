@@ -846,7 +846,15 @@ def function_schema(
                 f"The parameter `{param.name}` of `{label}` has no type hint, so its JSON Schema is unknown. "
                 f"Annotate it, e.g. `{param.name}: str`."
             )
-        annotation, text_description = _split_annotation(_compat_typeddict(hints[param.name]))
+        try:
+            compatible = _compat_typeddict(hints[param.name])
+        except ConfigurationError as exc:  # a TypedDict whose fields cannot be resolved
+            reason = str(exc)
+            raise ConfigurationError(
+                f"The parameter `{param.name}` of `{label}` cannot be exposed to a model: "
+                f"{reason[:1].lower()}{reason[1:]}"
+            ) from None
+        annotation, text_description = _split_annotation(compatible)
         field_name = f"a{index}"
         default = param.default
         field_default = isinstance(default, FieldInfo)
@@ -987,6 +995,11 @@ def _compat_typeddict(annotation: Any, _seen: dict[int, Any] | None = None) -> A
 
     pydantic refuses `typing.TypedDict` before 3.12 (it lacks `__orig_bases__`), but that is what
     most notebooks import. Instances are plain dicts either way, so the swap is invisible.
+
+    A recursive TypedDict (`children: list[Node]`, or two that refer to each other) is supported
+    like a recursive dataclass or model, through `$defs`/`$ref`: each class is rebuilt as an empty
+    shell first, and its fields are filled in after, so a field that refers back to the class gets
+    the shell itself. Raises ConfigurationError, naming the TypedDict, when its hints cannot be resolved.
     """
     if sys.version_info >= (3, 12):
         return annotation
@@ -1000,21 +1013,39 @@ def _compat_typeddict(annotation: Any, _seen: dict[int, Any] | None = None) -> A
     ):
         if id(annotation) in seen:
             return seen[id(annotation)]
-        hints = typing.get_type_hints(annotation, include_extras=True)
-        fields: dict[str, Any] = {}
-        for key, hint in hints.items():
-            while typing.get_origin(hint) in (typing_extensions.Required, typing_extensions.NotRequired):
-                hint = typing.get_args(hint)[0]
-            hint = _compat_typeddict(hint, seen)
-            required = key in getattr(annotation, "__required_keys__", ())
-            fields[key] = (
-                typing_extensions.Required[hint] if required else typing_extensions.NotRequired[hint]
-            )
+        try:
+            # Its own name resolves to itself: a recursive TypedDict defined in a function works too.
+            hints = typing.get_type_hints(annotation, localns={annotation.__name__: annotation}, include_extras=True)
+        except Exception as exc:  # NameError for a name defined later, or only under TYPE_CHECKING
+            raise ConfigurationError(
+                f"The fields of the TypedDict `{annotation.__qualname__}` cannot be resolved "
+                f"({type(exc).__name__}: {exc}). Define the types they name at module level, or import them "
+                "outside `if TYPE_CHECKING:`."
+            ) from None
         make_typeddict: Any = typing_extensions.TypedDict
-        rebuilt: Any = make_typeddict(annotation.__name__, fields)
+        rebuilt: Any = make_typeddict(annotation.__name__, {}, total=getattr(annotation, "__total__", True))
         rebuilt.__doc__ = annotation.__doc__
         rebuilt.__module__ = annotation.__module__
-        seen[id(annotation)] = rebuilt
+        rebuilt.__qualname__ = annotation.__qualname__
+        seen[id(annotation)] = rebuilt  # before the fields: a field of this very type gets the shell
+        required_keys: frozenset[str] = getattr(annotation, "__required_keys__", frozenset())
+        fields: dict[str, Any] = {}
+        required: set[str] = set()
+        for key, hint in hints.items():
+            # The class's own key sets miss `NotRequired[...]` written as a string (Python 3.11's
+            # `typing` cannot see it under `from __future__ import annotations`): the hint decides.
+            is_required = key in required_keys
+            while typing.get_origin(hint) in (typing_extensions.Required, typing_extensions.NotRequired):
+                is_required = typing.get_origin(hint) is typing_extensions.Required
+                hint = typing.get_args(hint)[0]
+            hint = _compat_typeddict(hint, seen)
+            fields[key] = typing_extensions.Required[hint] if is_required else typing_extensions.NotRequired[hint]
+            if is_required:
+                required.add(key)
+        rebuilt.__annotations__ = fields
+        rebuilt.__required_keys__ = frozenset(required)
+        rebuilt.__optional_keys__ = frozenset(fields) - required
+        rebuilt.__mutable_keys__ = frozenset(fields)
         return rebuilt
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -1040,6 +1071,8 @@ def _build_model(label: str, fields: dict[str, Any], infos: list[_Param]) -> typ
     config = pydantic.ConfigDict(extra="forbid", protected_namespaces=(), arbitrary_types_allowed=False)
     try:
         return pydantic.create_model(f"{label}_arguments", __config__=config, **fields)
+    except RecursionError:
+        raise ConfigurationError(_recursive_type(label, *_recursive_culprit(fields, infos))) from None
     except Exception as exc:  # pydantic raises several types; find the parameter at fault
         culprit = _find_culprit(fields, infos)
         raise ConfigurationError(
@@ -1075,6 +1108,37 @@ def _model_schema(label: str, model: type[pydantic.BaseModel], infos: list[_Para
     if raw.get("$defs"):
         schema["$defs"] = raw["$defs"]
     return schema
+
+
+def _recursive_type(label: str, param: str | None, annotation: Any) -> str:
+    """The message for a type that recurses without end while its schema is built (a RecursionError)."""
+    where = f"the parameter `{param}` of `{label}`" if param else f"a parameter of `{label}`"
+    kind = f"The type `{_type_label(annotation)}` of {where}" if param else f"The type of {where}"
+    return (
+        f"{kind} refers to itself in a way agentkit cannot describe (building its schema recursed without end). "
+        "Recursive pydantic models, dataclasses, TypedDicts and `TypeAliasType` aliases are supported (through "
+        "`$defs`/`$ref`): define the recursion through one of those, or make the type non-recursive."
+    )
+
+
+def _recursive_culprit(fields: dict[str, Any], infos: list[_Param]) -> tuple[str | None, Any]:
+    """The first parameter (name, annotation) whose type alone recurses without end, else (None, None)."""
+    for info in infos:
+        annotation = fields[info.field][0]
+        try:
+            pydantic.TypeAdapter(annotation)
+        except RecursionError:
+            return info.name, annotation
+        except Exception:
+            continue
+    return None, None
+
+
+def _type_label(annotation: Any) -> str:
+    """A type as a user wrote it: `Node`, `list[Node]`, `dict[str, Tree]`."""
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__qualname__
+    return repr(annotation).replace("typing.", "").replace("typing_extensions.", "")
 
 
 def _find_culprit(fields: dict[str, Any], infos: list[_Param], *, json_schema: bool = False) -> str | None:

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -206,6 +207,11 @@ class _Plan:
                 f"`inputs` must be a list of prompts (or of `arun` argument dicts), not one {type(inputs).__name__}; "
                 "wrap a single input in a list."
             )
+        if not isinstance(inputs, Iterable):
+            raise ConfigurationError(
+                f"`inputs` must be a list of prompts (or of `arun` argument dicts); got {type(inputs).__name__} "
+                f"{inputs!r:.80}."
+            )
         items = list(inputs)
         for index, item in enumerate(items):
             if not isinstance(item, (str, Mapping)):
@@ -213,6 +219,12 @@ class _Plan:
                     f"Input {index} is {type(item).__name__} {item!r:.80}; each input must be a prompt (str) "
                     "or a dict of `agent.arun` arguments such as `{'prompt': ..., 'images': [...]}`."
                 )
+            for name in item if isinstance(item, Mapping) else ():
+                if not isinstance(name, str):
+                    raise ConfigurationError(
+                        f"Input {index} has the key {name!r} ({type(name).__name__}); the keys of an input dict are "
+                        "`agent.arun` argument names such as 'prompt', 'images' and 'output'."
+                    )
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ConfigurationError(f"`concurrency` must be an int of at least 1; got {concurrency!r}.")
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
@@ -221,6 +233,11 @@ class _Plan:
             from agentkit._ratelimit import RateLimit
 
             RateLimit(rate_limit)  # checks the value now, before any request
+        if cache is not None and not isinstance(cache, (str, os.PathLike)):
+            raise ConfigurationError(
+                f"`cache` must be a file path (str or pathlib.Path) such as 'runs.jsonl'; got {type(cache).__name__} "
+                f"{cache!r:.80}."
+            )
         return cls(_agent_source(agent), items, concurrency=concurrency, rate_limit=rate_limit,
                    retries=retries, cache=_Cache(Path(cache)) if cache is not None else None)
 
@@ -261,6 +278,8 @@ class _Plan:
                 await asyncio.gather(*workers, return_exceptions=True)
         finally:
             limits.restore()
+            if self.cache is not None:
+                self.cache.close()
             if bar is not None:
                 bar.update(final=True)
                 bar.close()
@@ -351,22 +370,88 @@ class _RateLimits:
 
 
 class _Cache:
-    """The JSONL file of finished conversations: one `{"key", "index", "reply"}` record per line."""
+    """The JSONL file of finished conversations: one `{"key", "index", "reply"}` record per line.
+
+    A run killed while writing leaves its last line cut short; the file is repaired when it is
+    opened again (the torn tail is cut off, so the next record starts a line of its own), and any
+    other line that is not a whole record is skipped. Both are reported with `warnings.warn`
+    (a UserWarning: a notebook shows it under the cell), naming the file and the lines, never their
+    content; the inputs whose records were lost simply run again.
+    """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        if path.exists() and not path.is_file():
-            raise ConfigurationError(f"`cache={str(path)!r}` is a directory; pass a file path such as 'runs.jsonl'.")
-        self.records: dict[str, dict[str, Any]] = {}
-        if path.exists():
-            with path.open(encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        record = json.loads(line)
-                        self.records[record["key"]] = record
-                    except (ValueError, KeyError, TypeError):
-                        continue  # a line cut short by an interrupted run: that input runs again
         self._file: Any = None
+        self.path = path
+        self.records: dict[str, dict[str, Any]] = {}
+        self._warned_write = False
+        shown = _shown_path(path)
+        if "\0" in str(path):
+            raise ConfigurationError(
+                f"`cache={shown}` contains a NUL character, so it cannot be a file path; pass one such as 'runs.jsonl'."
+            )
+        try:
+            if path.is_dir():
+                raise ConfigurationError(f"`cache={shown}` is a directory; pass a file path such as 'runs.jsonl'.")
+            if path.exists() and not path.is_file():  # reading /dev/zero or a pipe would never end
+                raise ConfigurationError(
+                    f"`cache={shown}` is not a regular file (it is a device, pipe or socket); pass a file path "
+                    "such as 'runs.jsonl'."
+                )
+            data = path.read_bytes() if path.exists() else b""
+        except OSError as exc:
+            raise ConfigurationError(
+                f"The cache file {shown} cannot be read ({exc.strerror or type(exc).__name__}); check its "
+                "permissions, or pass another path."
+            ) from None
+        tail = self._load(data)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("ab")
+            if tail is not None:
+                self._repair(data, tail)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"The cache file {shown} cannot be created or written ({exc.strerror or type(exc).__name__}"
+                f"{f': {exc.filename!r}' if exc.filename else ''}); pass a path in a folder you can write to."
+            ) from None
+
+    def _load(self, data: bytes) -> bytes | None:
+        """Read the records in `data`; return the last line when it has no newline (else None)."""
+        lines = data.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline, as every complete write does
+        damaged: list[int] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            record = _record(line)
+            if record is None:
+                damaged.append(number)
+            else:
+                self.records[record["key"]] = record
+        if damaged:
+            one = len(damaged) == 1
+            _warn(
+                f"{_numbered(damaged)} of the cache file {_shown_path(self.path)} "
+                f"{'is not a whole record' if one else 'are not whole records'} (damaged or edited), so "
+                f"{'it was' if one else 'they were'} skipped; the inputs whose records were lost run again. "
+                "Delete the file to start afresh."
+            )
+        return tail if tail else None
+
+    def _repair(self, data: bytes, tail: bytes) -> None:
+        """Finish a last line that has no newline: keep it if it is a whole record, else cut it off."""
+        record = _record(tail)
+        if record is not None:  # written whole; only its newline is missing
+            self.records[record["key"]] = record
+            self._file.write(b"\n")
+            self._file.flush()
+            return
+        self._file.truncate(len(data) - len(tail))  # `ab` writes at the end, wherever that now is
+        _warn(
+            f"The cache file {_shown_path(self.path)} ends with a line cut short ({len(tail):,} bytes without a "
+            "newline), as a batch killed while writing leaves it; that line was removed, and the input it held "
+            "(if any) runs again."
+        )
 
     def key(self, item: Input, agent: Agent) -> str:
         data = {"input": item, "model": agent.model, "system": agent.system, "v": _CACHE_VERSION}
@@ -376,25 +461,93 @@ class _Cache:
     def lookup(self, item: Input, make_agent: Callable[[Any], Agent]) -> Reply | None:
         if not self.records:
             return None
-        agent = make_agent(item)
-        record = self.records.get(self.key(item, agent))
+        try:
+            agent = make_agent(item)
+        except Exception:  # the input runs, and its factory's error becomes its result there
+            return None
+        try:
+            record = self.records.get(self.key(item, agent))
+        except (TypeError, ValueError):  # an input JSON cannot key (`store` says so when it finishes)
+            return None
         if record is None:
             return None
         output_type = item.get("output") if isinstance(item, Mapping) else None
-        return _reply_from_json(record["reply"], output_type if output_type is not None else agent.output)
+        try:
+            return _reply_from_json(record["reply"], output_type if output_type is not None else agent.output)
+        except Exception as exc:  # a record from another version, or edited by hand
+            _warn(
+                f"A record of the cache file {_shown_path(self.path)} (input {record.get('index')!r}) cannot be "
+                f"read back as a reply ({type(exc).__name__}), so its input runs again."
+            )
+            return None
 
     def store(self, item: Input, agent: Agent, reply: Reply, index: int) -> None:
-        record = {"key": self.key(item, agent), "index": index, "reply": _reply_to_json(reply)}
+        try:
+            record = {"key": self.key(item, agent), "index": index, "reply": _reply_to_json(reply)}
+            line = (json.dumps(record, ensure_ascii=False, default=repr) + "\n").encode()
+        except (TypeError, ValueError) as exc:  # JSON cannot hold it (a nested dict mixing key types, ...)
+            _warn(
+                f"The reply to input {index} could not be written to the cache file {_shown_path(self.path)} "
+                f"({type(exc).__name__}: {exc}); the batch goes on, and that input will run again next time."
+            )
+            return
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(json.dumps(record, ensure_ascii=False, default=repr) + "\n")
-        self._file.flush()  # written as each input finishes: an interrupted batch keeps its work
+            return
+        try:
+            self._file.write(line)  # one write per record: an interruption tears at most the last line
+            self._file.flush()  # written as each input finishes: an interrupted batch keeps its work
+        except OSError as exc:  # disk full, file system gone: the batch's replies matter more
+            if not self._warned_write:
+                self._warned_write = True
+                _warn(
+                    f"Writing to the cache file {_shown_path(self.path)} failed ({exc.strerror or type(exc).__name__}); "
+                    "the batch goes on without caching, and the inputs not written will run again next time."
+                )
 
-    def __del__(self) -> None:
+    def close(self) -> None:
         if self._file is not None:
             with contextlib.suppress(Exception):
                 self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """The cache record a line holds, or None when it is not one (torn, damaged, not UTF-8, edited)."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+        return None
+    if isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("reply"), dict):
+        return record
+    return None
+
+
+def _numbered(numbers: list[int]) -> str:
+    """`Line 3`, `Lines 2, 3 and 4`, `Lines 2, 3, 4, 5, 6 and 12 more`."""
+    if len(numbers) == 1:
+        return f"Line {numbers[0]}"
+    shown = [str(n) for n in numbers[:5]]
+    if len(numbers) > 5:
+        return f"Lines {', '.join(shown)} and {len(numbers) - 5} more"
+    return f"Lines {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _shown_path(path: Path) -> str:
+    shown = repr(str(path))
+    return shown if len(shown) <= 200 else shown[:196] + "...'"
+
+
+def _warn(message: str) -> None:
+    """`warnings.warn` pointing at the user's line (the first frame outside agentkit)."""
+    level = 2  # 1 is this function; 2 its caller, the frame below
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_globals.get("__name__") or "").partition(".")[0] == "agentkit":
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _key_default(value: Any) -> Any:

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import io
 import mimetypes
 import os
+import stat as stat_lib
 import struct
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
@@ -258,14 +262,45 @@ def _convert(value: Any, max_side: int | None, max_bytes: int | None) -> Image |
         if isinstance(png, tuple):  # IPython allows (data, metadata)
             png = png[0]
         if isinstance(png, str):
-            png = base64.b64decode(png)
+            try:
+                png = base64.b64decode(png)
+            except (binascii.Error, ValueError) as exc:
+                raise ConfigurationError(
+                    f"The `_repr_png_()` of {type(value).__name__} returned text of {len(png):,} characters "
+                    f"that is not valid base64 ({exc}); it must return PNG bytes, or their base64 text."
+                ) from None
         if isinstance(png, (bytes, bytearray)):
             return _from_bytes(bytes(png), max_side, max_bytes)
     read = getattr(value, "read", None)
     if callable(read) and not isinstance(value, type):
+        return _from_file_object(value, read, max_side, max_bytes)
+    return None
+
+
+def _from_file_object(value: Any, read: Any, max_side: int | None, max_bytes: int | None) -> Image | None:
+    """The image in a file object opened in binary mode (`open(path, "rb")`, `io.BytesIO`)."""
+    name = getattr(value, "name", None)
+    what = f"The file object {type(value).__name__}" + (f" for {_shown(name)}" if isinstance(name, str) else "")
+    try:
         data = read()
-        if isinstance(data, (bytes, bytearray)):
-            return _from_bytes(bytes(data), max_side, max_bytes)
+    except UnicodeDecodeError:  # its message quotes a byte of the file
+        raise ConfigurationError(
+            f"{what} is open in text mode, so it cannot hold image bytes; open the file with `open(path, 'rb')`, "
+            "or pass its path."
+        ) from None
+    except (OSError, ValueError) as exc:  # closed, not readable, ...
+        raise ConfigurationError(
+            f"{what} could not be read ({type(exc).__name__}: {exc}); pass an open binary file, the path, "
+            "or the bytes."
+        ) from None
+    if isinstance(data, str):
+        raise ConfigurationError(
+            f"{what} is open in text mode, so it cannot hold image bytes; open the file with `open(path, 'rb')`, "
+            "or pass its path."
+        )
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        source = name if isinstance(name, str) else None
+        return _from_bytes(bytes(data), max_side, max_bytes, source=source)
     return None
 
 
@@ -276,24 +311,45 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE = 32
 
 
+_OTHER_SOURCES = "pass an existing file path, an http(s) URL, image bytes, a PIL image or an `ak.Image`"
+
+
 def _from_path(path: Path, max_side: int | None, max_bytes: int | None) -> Image:
-    path = path.expanduser()
+    shown = _shown(str(path))
     try:
+        path = path.expanduser()
         stat = path.stat()
-    except OSError:
+    except FileNotFoundError:
+        raise ConfigurationError(f"There is no image file at {shown}; {_OTHER_SOURCES}.") from None
+    except ValueError:  # "embedded null byte", from the OS layer
         raise ConfigurationError(
-            f"There is no image file at {str(path)!r}; pass an existing file path, an http(s) URL, "
-            "image bytes, a PIL image or an `ak.Image`."
+            f"The image path {shown} contains a NUL character, so it cannot be a file path; {_OTHER_SOURCES}."
         ) from None
-    if not path.is_file():
-        raise ConfigurationError(f"{str(path)!r} is a directory, not an image file; pass the path of a file.")
+    except OSError as exc:
+        raise ConfigurationError(_path_problem(shown, exc)) from None
+    except RuntimeError:  # `~` with no home directory to expand it to
+        raise ConfigurationError(
+            f"The image path {shown} starts with `~`, but the home directory is unknown; pass an absolute path."
+        ) from None
+    shown = _shown(str(path))
+    if stat_lib.S_ISDIR(stat.st_mode):
+        raise ConfigurationError(f"{shown} is a directory, not an image file; pass the path of a file.")
+    if not stat_lib.S_ISREG(stat.st_mode):
+        raise ConfigurationError(
+            f"{shown} is not a regular file (it is a device, pipe or socket), so it is not read as an image; "
+            "pass the path of an image file."
+        )
     key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, max_side, max_bytes)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             _cache.move_to_end(key)
             return cached
-    image = _from_bytes(path.read_bytes(), max_side, max_bytes, source=str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(_path_problem(shown, exc)) from None
+    image = _from_bytes(data, max_side, max_bytes, source=str(path))
     with _cache_lock:
         _cache[key] = image
         while len(_cache) > _CACHE_SIZE:
@@ -310,24 +366,60 @@ def _from_bytes(
     declared: str | None = None,
     source: str | None = None,
 ) -> Image:
+    # Messages name the file (or say how many bytes) and never quote the data: a path given by
+    # mistake (`/proc/self/environ`, a key file) must not print its content in a traceback.
+    if not data:
+        raise ConfigurationError(f"{_where(data, source, declared, sized=False)} is empty (0 bytes); {_ACCEPTED}.")
+    where = _where(data, source, declared)
     mime = sniff_mime_type(data)
-    where = f"The file {source!r}" if source else "The image data"
     if mime is None:
-        said = f" (declared as {declared!r})" if declared else ""
-        raise ConfigurationError(
-            f"{where}{said} is not an image agentkit recognises: it starts with {data[:12]!r}. Pass a PNG, "
-            "JPEG, GIF or WebP image (or, with Pillow installed, BMP, TIFF or another format Pillow reads)."
-        )
+        raise ConfigurationError(f"{where} is not an image agentkit recognises; {_ACCEPTED}.")
     if mime not in SUPPORTED_TYPES:
         data, mime = _convert_to_png(data, mime, where)
     size = image_size(data)
     image = Image(
         data=data, mime_type=mime, detail=detail, width=size[0] if size else None, height=size[1] if size else None
     )
-    return _checked(image, max_side, max_bytes)
+    return _checked(image, max_side, max_bytes, where=where)
 
 
-def _checked(image: Image, max_side: int | None, max_bytes: int | None) -> Image:
+_ACCEPTED = (
+    "pass a PNG, JPEG, GIF or WebP image (or, with Pillow installed, a BMP, TIFF or ICO image, "
+    "which agentkit converts to PNG)"
+)
+
+
+def _where(data: bytes, source: str | None, declared: str | None = None, *, sized: bool = True) -> str:
+    """The subject of a message about image bytes: the file's name and size, never its content."""
+    notes = [f"{len(data):,} bytes"] if sized else []
+    if declared and not source:
+        notes.append(f"declared as {_shown(declared)}")
+    subject = f"The file {_shown(source)}" if source else "The image data"
+    return f"{subject} ({', '.join(notes)})" if notes else subject
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """`repr(text)`, shortened: a user's path or name quoted in a message, never a file's content."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+def _path_problem(shown: str, exc: OSError) -> str:
+    """Why the image file at `shown` cannot be opened or read (the OS's reason, never the content)."""
+    if isinstance(exc, PermissionError):
+        return f"The image file {shown} cannot be read: permission denied. Check its permissions, or pass the bytes."
+    if exc.errno == errno.ENAMETOOLONG:
+        return (
+            f"The image path {shown} is too long to be a file path (did a prompt go into `images=`?); "
+            f"{_OTHER_SOURCES}."
+        )
+    if isinstance(exc, NotADirectoryError):
+        return f"There is no image file at {shown} (a part of the path is a file, not a folder); {_OTHER_SOURCES}."
+    reason = exc.strerror or type(exc).__name__
+    return f"The image file {shown} cannot be read ({reason}); {_OTHER_SOURCES}."
+
+
+def _checked(image: Image, max_side: int | None, max_bytes: int | None, *, where: str | None = None) -> Image:
     """`image` with its sniffed MIME type and pixel size, downscaled when over the limits."""
     data = image.data
     assert data is not None
@@ -339,7 +431,7 @@ def _checked(image: Image, max_side: int | None, max_bytes: int | None) -> Image
         max_side is not None and size is not None and max(size) > max_side
     )
     if too_big:
-        shrunk = _shrink(data, mime, size, max_side, max_bytes)
+        shrunk = _shrink(data, mime, size, max_side, max_bytes, where or _where(data, None))
         if shrunk is not None:
             data, mime, size = shrunk
     width, height = size if size else (None, None)
@@ -349,7 +441,7 @@ def _checked(image: Image, max_side: int | None, max_bytes: int | None) -> Image
 
 
 def _shrink(
-    data: bytes, mime: str, size: tuple[int, int] | None, max_side: int | None, max_bytes: int | None
+    data: bytes, mime: str, size: tuple[int, int] | None, max_side: int | None, max_bytes: int | None, where: str
 ) -> tuple[bytes, str, tuple[int, int]] | None:
     """Downscale (and if need be re-encode as JPEG) with Pillow; None, with a warning, without it."""
     try:
@@ -364,10 +456,47 @@ def _shrink(
             stacklevel=4,
         )
         return None
-    with PILImage.open(io.BytesIO(data)) as opened:
-        opened.seek(0)  # the first frame of an animation is what vendors look at
-        picture = ImageOps.exif_transpose(opened)  # phones store rotation as a tag; re-encoding drops it
-    return _fit(picture, mime, max_side, max_bytes)
+    with _pillow_errors(where, mime, size):
+        with PILImage.open(io.BytesIO(data)) as opened:
+            opened.seek(0)  # the first frame of an animation is what vendors look at
+            picture = ImageOps.exif_transpose(opened)  # phones store rotation as a tag; re-encoding drops it
+        return _fit(picture, mime, max_side, max_bytes)
+
+
+@contextlib.contextmanager
+def _pillow_errors(where: str, mime: str | None, size: tuple[int, int] | None) -> Iterator[None]:
+    """Pillow's exceptions while decoding an image, as a ConfigurationError saying what to do.
+
+    Pillow raises many types (UnidentifiedImageError, DecompressionBombError, OSError for a
+    truncated file, SyntaxError, ValueError, struct.error...), and some of its messages quote
+    header bytes, so only the exception's type is kept. Warnings (DecompressionBombWarning, under
+    a filter that makes warnings errors) are not decoding failures and pass through.
+    `mime` is the type sniffed from the bytes; None for a PIL image the user passed.
+    """
+    from PIL import Image as PILImage
+
+    try:
+        yield
+    except (Warning, MemoryError):
+        raise
+    except PILImage.DecompressionBombError:
+        what = ", ".join(filter(None, [mime, f"{size[0]}x{size[1]} pixels" if size else None]))
+        raise ConfigurationError(
+            f"{where} is an image{f' ({what})' if what else ''} with too many pixels for Pillow to decode safely "
+            f"(it refuses more than twice `PIL.Image.MAX_IMAGE_PIXELS`, now {PILImage.MAX_IMAGE_PIXELS:,}, as a "
+            "possible decompression bomb). Downscale it before passing it or, if you trust the file, raise "
+            "`PIL.Image.MAX_IMAGE_PIXELS`."
+        ) from None
+    except Exception as exc:
+        if mime is None:
+            raise ConfigurationError(
+                f"{where} cannot be encoded: Pillow raised {type(exc).__name__} while reading its pixels (its file "
+                "is damaged or truncated, or was closed). Pass an intact image, or its file's path."
+            ) from None
+        raise ConfigurationError(
+            f"{where} has the signature of {mime} but cannot be read: Pillow raised {type(exc).__name__} "
+            "(the file is damaged, truncated or not really an image). Pass an intact PNG, JPEG, GIF or WebP image."
+        ) from None
 
 
 def _fit(picture: Any, mime: str, max_side: int | None, max_bytes: int | None) -> tuple[bytes, str, tuple[int, int]]:
@@ -422,16 +551,32 @@ def _convert_to_png(data: bytes, mime: str, where: str) -> tuple[bytes, str]:
     try:
         with PILImage.open(io.BytesIO(data)) as picture:
             return _encode(picture, "PNG"), "image/png"
-    except Exception as exc:  # Pillow raises several types for unreadable images
+    except (Warning, MemoryError):
+        raise
+    except Exception as exc:  # Pillow raises several types for unreadable images; some messages quote bytes
+        plugin = (
+            " Pillow reads HEIC only with the `pillow-heif` plugin (`pillow_heif.register_heif_opener()`)."
+            if mime == "image/heic"
+            else ""
+        )
         raise ConfigurationError(
-            f"{where} is {mime}, which the vendors do not accept, and Pillow could not convert it ({exc}). "
+            f"{where} is {mime}, which the vendors do not accept, and Pillow could not convert it "
+            f"({type(exc).__name__}: it is damaged, or a variant Pillow does not read).{plugin} "
             "Convert it to PNG or JPEG yourself."
         ) from None
 
 
 def _from_pil(picture: Any, max_side: int | None, max_bytes: int | None) -> Image:
     """A PIL image, encoded once (PNG keeps it lossless; JPEG only when PNG is over `max_bytes`)."""
-    data, mime, size = _fit(picture, "image/png", max_side, max_bytes)
+    filename = getattr(picture, "filename", None)
+    where = "The PIL image" + (f" from {_shown(filename)}" if isinstance(filename, str) and filename else "")
+    try:
+        width, height = picture.size
+        where += f" ({width}x{height} pixels)"
+    except (AttributeError, TypeError, ValueError):
+        pass
+    with _pillow_errors(where, None, None):
+        data, mime, size = _fit(picture, "image/png", max_side, max_bytes)
     return Image(data=data, mime_type=mime, width=size[0], height=size[1])
 
 
@@ -441,9 +586,13 @@ def _is_pil(value: Any) -> bool:
 
 
 def _parse_data_url(url: str) -> tuple[str | None, bytes]:
+    # Messages show the header (`data:image/png;base64`), never the payload: it is the image's content.
     header, comma, payload = url.partition(",")
     if not comma:
-        raise ConfigurationError(f"The data URL {url[:60]!r}... has no comma before its data; it is not a data URL.")
+        raise ConfigurationError(
+            f"The data URL of {len(url):,} characters has no comma between its header and its data, so it is "
+            "not a data URL; write it as 'data:image/png;base64,<base64 data>'."
+        )
     mime = header[5:].split(";")[0] or None
     if ";base64" in header.lower():
         try:
@@ -452,7 +601,10 @@ def _parse_data_url(url: str) -> tuple[str | None, bytes]:
             altchars = b"-_" if ("-" in cleaned or "_" in cleaned) else None
             return mime, base64.b64decode(cleaned, altchars=altchars, validate=False)
         except (binascii.Error, ValueError) as exc:
-            raise ConfigurationError(f"The data URL {url[:60]!r}... holds invalid base64 ({exc}).") from None
+            raise ConfigurationError(
+                f"The data URL {_shown(header, 80)}... holds invalid base64 ({exc}); encode the image bytes "
+                "with `base64.b64encode`."
+            ) from None
     return mime, unquote_to_bytes(payload)
 
 

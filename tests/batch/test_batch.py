@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,9 +150,137 @@ def test_a_rerun_with_a_cache_skips_what_is_done(relay: ak.Relay, emulator: Any,
     inputs[1] = "Now fixed"
     with cache.open("a") as f:
         f.write('{"key": "cut short')  # a line an interrupted run left half-written
-    third = ak.batch(agent, inputs, cache=cache, progress=False)
+    with pytest.warns(UserWarning, match="cut short"):
+        third = ak.batch(agent, inputs, cache=cache, progress=False)
     assert third.ok and third.cached == 2
     assert len(emulator.log) == sent + 1  # only the input that was never done
+
+
+def _lines(cache: Path) -> list[bytes]:
+    return cache.read_bytes().split(b"\n")
+
+
+def test_a_torn_last_line_is_cut_off_with_a_warning_and_never_glued_to(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    inputs = ["Say one", "Say two", "Say three"]
+    first = ak.batch(agent, inputs[:2], cache=cache, progress=False, concurrency=1)
+    assert first.ok
+    whole, torn = cache.read_bytes().splitlines(keepends=True)
+    cache.write_bytes(whole + torn[: len(torn) // 2])  # killed halfway through writing the second record
+    sent = len(emulator.log)
+
+    with pytest.warns(UserWarning, match=r"ends with a line cut short .*removed") as caught:
+        resumed = ak.batch(agent, inputs, cache=cache, progress=False)
+    assert str(cache) in str(caught[0].message)
+    assert caught[0].filename == __file__  # the warning points at the user's `ak.batch(...)` line
+    assert resumed.ok and resumed.cached == 1 and resumed.texts[:2] == first.texts
+    assert len(emulator.log) == sent + 2  # the torn input and the new one, nothing else
+    lines = _lines(cache)
+    assert lines[-1] == b"" and all(json.loads(line)["key"] for line in lines[:-1])  # whole lines only
+
+    again = ak.batch(agent, inputs, cache=cache, progress=False)  # the repaired file resumes fully
+    assert again.cached == 3 and len(emulator.log) == sent + 2
+
+
+def test_a_last_record_without_its_newline_is_kept_and_the_next_one_starts_a_line(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    ak.batch(agent, ["Say one"], cache=cache, progress=False)
+    cache.write_bytes(cache.read_bytes().rstrip(b"\n"))  # the record was written, its newline was not
+    sent = len(emulator.log)
+    resumed = ak.batch(agent, ["Say one", "Say two"], cache=cache, progress=False)
+    assert resumed.cached == 1 and len(emulator.log) == sent + 1
+    assert [json.loads(line)["index"] for line in _lines(cache)[:-1]] == [0, 1]
+
+
+def test_damaged_lines_in_the_middle_are_skipped_with_a_warning(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    inputs = ["Say one", "Say two", "Say three", "Say four"]
+    first = ak.batch(agent, inputs, cache=cache, progress=False, concurrency=1)
+    one, _two, three, four = cache.read_bytes().splitlines(keepends=True)
+    no_reply = json.dumps({"key": json.loads(three)["key"], "index": 2}).encode() + b"\n"
+    cache.write_bytes(one + b"\xff\xfe\x00 not text\n" + b"[1, 2]\n" + no_reply + four)
+    sent = len(emulator.log)
+
+    with pytest.warns(UserWarning) as caught:
+        resumed = ak.batch(agent, inputs, cache=cache, progress=False)
+    message = " ".join(str(w.message) for w in caught)
+    assert "Lines 2, 3 and 4" in message and "skipped" in message
+    assert "not text" not in message  # the damaged content is not quoted
+    assert resumed.ok and resumed.cached == 2  # "Say one" and "Say four" came from the file
+    assert resumed.texts[0] == first.texts[0] and resumed.texts[3] == first.texts[3]
+    assert len(emulator.log) == sent + 2  # the two inputs whose records were lost ran again
+
+
+def test_a_record_that_no_longer_reads_as_a_reply_runs_its_input_again(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    ak.batch(agent, ["Say one"], cache=cache, progress=False)
+    record = json.loads(cache.read_text())
+    record["reply"] = {"usage": {"no_such_field": 1}}  # a reply stored by another version, say
+    cache.write_text(json.dumps(record) + "\n")
+    sent = len(emulator.log)
+    with pytest.warns(UserWarning, match="cannot be read back"):
+        resumed = ak.batch(agent, ["Say one"], cache=cache, progress=False)
+    assert resumed.ok and resumed.cached == 0 and len(emulator.log) == sent + 1
+
+
+def test_an_input_the_cache_cannot_key_still_runs_with_a_warning(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    ak.batch(agent, ["Say one"], cache=cache, progress=False)
+    odd = {"prompt": "Say two", "metadata": {1: "a", "b": "c"}}  # keys JSON cannot sort
+    with pytest.warns(UserWarning, match="input 1 could not be written to the cache file"):
+        result = ak.batch(agent, ["Say one", odd], cache=cache, progress=False)
+    assert result.ok and result.cached == 1
+
+
+def test_a_cache_path_that_cannot_be_used_is_refused_before_any_request(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with pytest.raises(ak.ConfigurationError, match=r"cannot be created or written .*notes\.txt"):
+        ak.batch(agent, ["hi"], cache=tmp_path / "notes.txt" / "runs.jsonl", progress=False)
+    with pytest.raises(ak.ConfigurationError, match=r"`cache` must be a file path .* got int 12"):
+        ak.batch(agent, ["hi"], cache=12, progress=False)  # type: ignore[arg-type]
+    with pytest.raises(ak.ConfigurationError, match="NUL"):
+        ak.batch(agent, ["hi"], cache="runs\x00.jsonl", progress=False)
+    with pytest.raises(ak.ConfigurationError, match="is a directory"):
+        ak.batch(agent, ["hi"], cache=tmp_path, progress=False)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe")
+        with pytest.raises(ak.ConfigurationError, match="not a regular file"):  # was a read that never ended
+            ak.batch(agent, ["hi"], cache=tmp_path / "pipe", progress=False)
+    assert len(emulator.log) == 0
+
+
+def test_a_factory_that_fails_while_the_cache_is_read_fails_only_its_input(
+    relay: ak.Relay, emulator: Any, tmp_path: Path
+) -> None:
+    cache = tmp_path / "runs.jsonl"
+    ak.batch(ak.Agent("gpt-4o", relay=relay, display=False), ["Say one"], cache=cache, progress=False)
+
+    def make(item: str) -> ak.Agent:
+        if item == "boom":
+            raise ak.ConfigurationError("No agent for 'boom'.")
+        return ak.Agent("gpt-4o", relay=relay, display=False)
+
+    result = ak.batch(make, ["Say one", "boom"], cache=cache, progress=False)
+    assert result.cached == 1 and set(result.errors) == {1}
+    assert str(result[1]) == "No agent for 'boom'."
 
 
 def test_the_cache_key_includes_the_model(relay: ak.Relay, emulator: Any, tmp_path: Path) -> None:
@@ -191,6 +320,10 @@ def test_bad_arguments_are_refused_before_any_request(relay: ak.Relay, emulator:
         ak.batch(agent, ["x"], rate_limit=-5, progress=False)
     with pytest.raises(ak.ConfigurationError, match=r"needs an `ak\.Agent`"):
         ak.batch("gpt-4o", ["x"], progress=False)
+    with pytest.raises(ak.ConfigurationError, match=r"Input 0 has the key 1 \(int\)"):
+        ak.batch(agent, [{"prompt": "x", 1: "y"}], progress=False)  # was a TypeError as the input's result
+    with pytest.raises(ak.ConfigurationError, match="`inputs` must be a list"):
+        ak.batch(agent, None, progress=False)  # type: ignore[arg-type]
     assert len(emulator.log) == 0
 
 

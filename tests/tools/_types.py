@@ -68,3 +68,30 @@ class LegacyAddress(typing.TypedDict):
 
 
 Positive = Annotated[int, Field(gt=0, description="A positive number.")]
+
+
+class Category(typing.TypedDict):
+    """A `typing.TypedDict` that refers to itself (rebuilt for pydantic on Python < 3.12, recursion and all)."""
+
+    name: str
+    subcategories: list[Category]
+
+
+class Person(typing.TypedDict):
+    name: str
+    employer: NotRequired[Company | None]
+
+
+class Company(typing.TypedDict):
+    """Refers to `Person`, which refers back: mutual recursion between two `typing.TypedDict`s."""
+
+    name: str
+    staff: list[Person]
+
+
+class LegacyContact(typing.TypedDict):
+    """`NotRequired` in a `typing.TypedDict` under `from __future__ import annotations`, which Python 3.11's
+    `typing` does not see (it lists `email` among the required keys)."""
+
+    name: str
+    email: NotRequired[str]

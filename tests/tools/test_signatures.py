@@ -13,7 +13,7 @@ from pydantic import Field
 import agentkit as ak
 from agentkit.tools import tool
 
-from ._types import Item, Node
+from ._types import Category, Company, Item, Node
 
 
 def _descriptions(t: ak.Tool) -> dict[str, str | None]:
@@ -174,6 +174,73 @@ def test_recursive_model_uses_defs() -> None:
     assert t.parameters["properties"]["root"] == {"$ref": "#/$defs/Node"}
     assert t.parameters["$defs"]["Node"]["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
     assert t.strict  # strict mode supports recursion through $defs
+
+
+def test_recursive_typeddicts_use_defs_like_recursive_models() -> None:
+    def file(category: Category, employer: Company) -> str:
+        """File something."""
+        return f"{category['subcategories'][0]['name']} {employer['staff'][0]['employer']['name']}"
+
+    t = tool(file)
+    assert t.parameters["properties"]["category"] == {"$ref": "#/$defs/Category"}
+    assert t.parameters["$defs"]["Category"]["properties"]["subcategories"]["items"] == {"$ref": "#/$defs/Category"}
+    assert t.parameters["$defs"]["Company"]["properties"]["staff"]["items"] == {"$ref": "#/$defs/Person"}
+    assert t.strict
+    arguments = {
+        "category": {"name": "tools", "subcategories": [{"name": "saws", "subcategories": []}]},
+        "employer": {"name": "Acme", "staff": [{"name": "Ann", "employer": {"name": "Acme", "staff": []}}]},
+    }
+    for dialect in ("openai", "responses", "anthropic", "gemini"):
+        assert t.invoke(arguments, dialect=dialect) == "saws Acme"
+
+
+def test_a_recursive_typeddict_defined_in_a_function_works() -> None:
+    class Tree(typing.TypedDict):
+        label: str
+        children: list[Tree]
+
+    def count(tree: Tree) -> int:
+        """Count the nodes."""
+        return 1 + sum(count(child) for child in tree["children"])
+
+    count.__annotations__ = {"tree": Tree, "return": int}  # the class itself: its name is local to this test
+    t = tool(count)
+    assert t.parameters["$defs"]["Tree"]["properties"]["children"]["items"] == {"$ref": "#/$defs/Tree"}
+    assert t.invoke({"tree": {"label": "a", "children": [{"label": "b", "children": []}]}}) == 2
+
+
+def test_a_typeddict_whose_fields_cannot_be_resolved_is_refused_naming_it() -> None:
+    class Broken(typing.TypedDict):
+        owner: Undefined  # type: ignore[name-defined]  # noqa: F821
+
+    def use(record: Broken) -> None:
+        """Use it."""
+
+    use.__annotations__ = {"record": Broken, "return": None}  # the class itself: its name is local to this test
+    with pytest.raises(ak.ConfigurationError) as info:  # was a NameError on Python 3.11
+        tool(use)
+    message = str(info.value)
+    assert message.startswith("The parameter `record` of `use` cannot be exposed to a model")
+    assert "Undefined" in message
+
+
+class Endless:
+    """A type whose schema is itself, nested without end (no `$ref` can stand for it)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return handler(list[cls])  # type: ignore[valid-type]
+
+
+def test_a_type_that_recurses_without_end_is_refused_naming_it() -> None:
+    def walk(start: str, path: Endless) -> None:
+        """Walk."""
+
+    with pytest.raises(ak.ConfigurationError) as info:
+        tool(walk)
+    message = str(info.value)
+    assert message.startswith("The type `Endless` of the parameter `path` of `walk` refers to itself")
+    assert "Recursive pydantic models, dataclasses, TypedDicts" in message  # what is supported instead
 
 
 # -------------------------------------------------------------------------------- decoration errors

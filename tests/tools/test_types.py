@@ -22,7 +22,19 @@ import agentkit as ak
 from agentkit.tools import Tool
 
 from ._rules import declaration_problems
-from ._types import Address, Color, Item, LegacyAddress, Level, Node, Point, Positive, Segment
+from ._types import (
+    Address,
+    Category,
+    Color,
+    Item,
+    LegacyAddress,
+    LegacyContact,
+    Level,
+    Node,
+    Point,
+    Positive,
+    Segment,
+)
 
 NO_BAD = object()
 
@@ -140,6 +152,23 @@ CASES = [
         {"street": "Main", "city": "Oslo"},
         {"street": "Main"},
         {"required": ["street", "city"]},
+    ),
+    Case(
+        "recursive-typing-typeddict",
+        Category,
+        {"name": "tools", "subcategories": [{"name": "saws", "subcategories": []}]},
+        {"name": "tools", "subcategories": [{"name": "saws", "subcategories": []}]},
+        {"name": "tools", "subcategories": [{"name": 3, "subcategories": []}]},
+        {"type": "object", "required": ["name", "subcategories"]},
+        recursive=True,
+    ),
+    Case(
+        "typing-typeddict-not-required",
+        LegacyContact,
+        {"name": "Ann"},
+        {"name": "Ann"},
+        {"email": "ann@example.com"},
+        {"required": ["name"]},
     ),
     Case(
         "annotated-text",
@@ -287,7 +316,7 @@ def test_wrong_value_is_refused_naming_the_argument(
 def test_declaration_is_accepted_by_the_vendor_rules(case: Case, dialect: str, form: str | None) -> None:
     tool = echo(case.id)
     if case.recursive and form == "parameters":
-        with pytest.raises(ak.ConfigurationError, match="`Node`"):
+        with pytest.raises(ak.ConfigurationError, match=f"`{case.annotation.__name__}`"):
             tool.to_schema(dialect, form=form)  # type: ignore[arg-type]
         return
     declaration = tool.to_schema(dialect, form=form)  # type: ignore[arg-type]

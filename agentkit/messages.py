@@ -130,6 +130,8 @@ class ToolResultPart:
     name: str
     content: tuple[TextPart | ImagePart, ...]
     is_error: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Vendor data to echo within the same dialect (e.g. the result object an imported Gemini history held)."""
 
     @property
     def text(self) -> str:

@@ -2,23 +2,33 @@
 
 Wire facts this module is built around (see SDK_FACTS.md):
 
-- Tools are `[{"function_declarations": [...]}]` in `config`, never Python callables, and automatic
-  function calling is switched off: the agent runs tools itself, with their ids.
+- Requests go out in Gemini's REST spelling (camelCase, standard base64), the one in Google's
+  REST reference and in real traffic: `encode` writes the contents that way, and `create`/`stream`
+  send them, with the system instruction, tools, tool config and generation options, in
+  google-genai's documented `http_options.extra_body` (`_sdk_call` says why). The SDK still does
+  transport, auth header, timeouts, retries, error classes and SSE parsing. Only public SDK names
+  are used: documented parameters, public types and their pydantic methods.
+- Tools are function declarations, and automatic function calling is switched off: the agent
+  runs tools itself, with their ids.
 - Gemini's function calls may carry no `id`. Calls then get stable made-up ids (marked
   `extra["gemini_synthetic_id"]` and never sent back), and `functionResponse` parts are ordered
   like the calls they answer and named after them, which is how Gemini pairs them.
-- `thoughtSignature` (bytes in the SDK, base64 on the wire; the SDK sends it URL-safe) must go back
-  on the very part it came on: a functionCall part (kept on `ToolCallPart.signature`), a thought
-  part (`ReasoningPart.signature`), or an answer text part, possibly empty. A text part's signature
-  is kept on an empty-text `ReasoningPart` placed just before that text, with
+- `thoughtSignature` (base64 on the wire, URL-safe when the SDK spells it) must go back on the
+  very part it came on: a functionCall part (kept on `ToolCallPart.signature`), a thought part
+  (`ReasoningPart.signature`), or an answer text part, possibly empty. A text part's signature is
+  kept on an empty-text `ReasoningPart` placed just before that text, with
   `extra["gemini_signature_on"]` saying which kind of part it belongs to. Signatures are kept as
   standard base64 text and sent to Gemini only.
 - Gemini 3 rejects replayed function calls without a signature (e.g. calls another vendor made);
   those get Google's documented `skip_thought_signature_validator` sentinel.
 - Results go back as `{"functionResponse": {"id"?, "name", "response": {"output": ...}}}` (or
-  `{"error": ...}`) in a `role: "user"` content; images in results travel as the response's `parts`.
-- Non-streaming answers are read from their JSON text (`should_return_http_response`), not from the
-  SDK's response object, which costs ~0.2 ms or more per turn to build (see `create`).
+  `{"error": ...}`) in a `role: "user"` content; images in results travel as the response's
+  `parts`. A result imported from Gemini (`decode_history`) goes back with the response object it
+  came with (`{"result": ...}`, any keys), kept in `ToolResultPart.extra["gemini_response"]`.
+- Answers are decoded by this module from their JSON: non-streaming ones from the HTTP body
+  (`should_return_http_response`), streamed ones from the SDK's chunk objects gathered into the
+  same JSON shape. A body of unexpected shape raises ValueError naming the field, which the
+  agent reports as a malformed answer.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
@@ -68,6 +78,9 @@ SYNTHETIC_ID = "gemini_synthetic_id"
 """`ToolCallPart.extra` key: Gemini sent no id; agentkit made this one up (not sent back)."""
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 """Google's documented stand-in signature for function calls Gemini did not make."""
+RESPONSE = "gemini_response"
+"""`ToolResultPart.extra` key: the `functionResponse.response` object an imported history held, sent
+back as it was (while the result's text still reads from it) instead of `{"output": text}`."""
 
 #: Thinking budgets for the neutral effort names.
 _EFFORT_BUDGET = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24_576}
@@ -85,7 +98,7 @@ _CONTENT_FILTER = frozenset(
         "MODEL_ARMOR",
     }
 )
-_TEXT_KEYS = frozenset({"text", "thought", "thought_signature"})
+_TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature"})
 #: Part fields whose values are plain scalars (a part with only these is read without `model_dump`).
 _SCALAR_TEXT_KEYS = frozenset({"text", "thought"})
 
@@ -281,7 +294,11 @@ def _function_response(call: ToolCallPart | None, result: ToolResultPart) -> dic
     response: dict[str, Any] = {"name": call.name if call is not None else result.name}
     if call is not None and not call.extra.get(SYNTHETIC_ID):
         response["id"] = call.id
-    response["response"] = {"error" if result.is_error else "output": result.text}
+    native = result.extra.get(RESPONSE)
+    if native is not None and _response_text(native) == (result.text, result.is_error):
+        response["response"] = native  # as imported: `{"result": ...}`, several keys, nested objects
+    else:
+        response["response"] = {"error" if result.is_error else "output": result.text}
     images = [_image_part(p.image) for p in result.content if isinstance(p, ImagePart)]
     if images:
         response["parts"] = images
@@ -374,21 +391,34 @@ def _system_from_wire(system: Any) -> str:
     return "\n\n".join(t for t in texts if t)
 
 
-def _b64_text(value: bytes | str) -> str:
-    """Standard base64 text for bytes, or for base64 text in either alphabet (the SDK sends URL-safe)."""
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    text = value.strip().replace("-", "+").replace("_", "/")
-    return text + "=" * (-len(text) % 4)
-
-
-def _b64_bytes(value: bytes | str) -> bytes:
+def _b64_bytes(value: Any, name: str) -> bytes:
+    """Bytes of base64 text in either alphabet, padded or not (the SDK sends URL-safe); bytes as they are."""
     if isinstance(value, bytes | bytearray):
         return bytes(value)
+    text = "".join(_typed(value, str, name).split()).rstrip("=").replace("-", "+").replace("_", "/")
     try:
-        return base64.b64decode(_b64_text(value))
-    except binascii.Error as exc:
-        raise ValueError(f"Gemini inline data is not valid base64: {exc}.") from None
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError(f"Gemini's `{name}` is {value!r:.80}, which is not base64.") from None
+
+
+def _b64_text(value: Any, name: str = "thoughtSignature") -> str:
+    """Standard base64 text, the form agentkit keeps signatures in (and sends back)."""
+    return base64.b64encode(_b64_bytes(value, name)).decode("ascii")
+
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "true or false"}
+
+
+def _typed(value: Any, kind: type, name: str) -> Any:
+    """`value` if it is None or exactly of `kind` (as JSON decodes it), else a ValueError naming the field.
+
+    Why: an answer of unexpected shape must fail as unreadable (the agent reports a malformed
+    answer and may retry), not turn into a wrong Turn or a TypeError deep in the decoder.
+    """
+    if value is None or type(value) is kind:
+        return value
+    raise ValueError(f"Gemini's `{name}` is {value!r:.80}, which is not {_KINDS[kind]}.")
 
 
 def _digest(value: Any) -> str:
@@ -404,36 +434,30 @@ def _call_id(index: int, name: str, seed: str) -> str:
     return f"call_{index}_{safe}_{hashlib.sha1(seed.encode()).hexdigest()[:8]}"
 
 
-def _decode_model_parts(parts: list[dict[str, Any]], seed: str) -> list[Part]:
-    """Model parts (plain dicts, either spelling) -> neutral parts, signatures kept on their part."""
+def _decode_model_parts(parts: list[Any], seed: str) -> list[Part]:
+    """Model parts (plain dicts, either spelling) -> neutral parts, signatures kept on their part.
+
+    Part kinds agentkit does not ask for (executable code, ...) are skipped; a field it reads
+    with the wrong type raises ValueError (`_typed`).
+    """
     out: list[Part] = []
     call_index = 0
     for part in parts:
+        part = _typed(part, dict, "part")
         raw_signature = _get(part, "thought_signature")
         signature = _b64_text(raw_signature) if raw_signature else None
-        function_call = _plain(_get(part, "function_call"))
-        inline = _plain(_get(part, "inline_data"))
-        file_data = _plain(_get(part, "file_data"))
-        text = part.get("text")
+        function_call = _typed(_plain(_get(part, "function_call")), dict, "functionCall")
+        text = _typed(part.get("text"), str, "text")
         if function_call is not None:
-            name = function_call.get("name") or ""
-            call_id = function_call.get("id")
+            name = _typed(function_call.get("name"), str, "functionCall.name") or ""
+            call_id = _typed(function_call.get("id"), str, "functionCall.id")
+            args = _typed(function_call.get("args"), dict, "functionCall.args")
             extra: dict[str, Any] = {}
             if not call_id:
                 call_id, extra = _call_id(call_index, name, seed), {SYNTHETIC_ID: True}
-            args = function_call.get("args")
-            out.append(
-                ToolCallPart(
-                    id=call_id,
-                    name=name,
-                    arguments=dict(args) if isinstance(args, dict) else {},
-                    signature=signature,
-                    dialect=NAME,
-                    extra=extra,
-                )
-            )
+            out.append(ToolCallPart(call_id, name, dict(args or {}), signature, NAME, extra))
             call_index += 1
-        elif text is not None and part.get("thought"):
+        elif text is not None and _typed(part.get("thought"), bool, "thought"):
             out.append(ReasoningPart(text, signature=signature, dialect=NAME))
         elif text is not None:
             if signature:
@@ -441,18 +465,26 @@ def _decode_model_parts(parts: list[dict[str, Any]], seed: str) -> list[Part]:
                 out.append(ReasoningPart("", signature=signature, dialect=NAME, extra={SIGNATURE_ON: where}))
             if text:
                 out.append(TextPart(text))
-        elif inline is not None:
-            data = _b64_bytes(_get(inline, "data") or b"")
-            out.append(ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png")))
-        elif file_data is not None:
-            mime_type = _get(file_data, "mime_type") or "image/png"
-            out.append(ImagePart(Image(url=_get(file_data, "file_uri"), mime_type=mime_type)))
+        elif (image := _wire_image(part)) is not None:
+            out.append(image)
         elif signature:  # a signature-only part: keep it where it was
             out.append(
                 ReasoningPart("", signature=signature, dialect=NAME, extra={SIGNATURE_ON: "empty_text"})
             )
-        # Other part kinds (executable code, ...) are not requested by agentkit: skipped.
     return out
+
+
+def _wire_image(part: dict[str, Any]) -> ImagePart | None:
+    """An `inlineData` or `fileData` part (either spelling) -> ImagePart; None for any other part."""
+    inline = _typed(_plain(_get(part, "inline_data")), dict, "inlineData")
+    if inline is not None:
+        data = _b64_bytes(_get(inline, "data") or b"", "inlineData.data")
+        return ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png"))
+    file_data = _typed(_plain(_get(part, "file_data")), dict, "fileData")
+    if file_data is not None:
+        mime_type = _get(file_data, "mime_type") or "image/png"
+        return ImagePart(Image(url=_get(file_data, "file_uri"), mime_type=mime_type))
+    return None
 
 
 def _decode_user_content(parts: list[dict[str, Any]], unanswered: list[ToolCallPart]) -> list[Message]:
@@ -463,7 +495,8 @@ def _decode_user_content(parts: list[dict[str, Any]], unanswered: list[ToolCallP
     """
     messages: list[Message] = []
     for position, part in enumerate(parts):
-        response = _plain(_get(part, "function_response"))
+        part = _typed(part, dict, "part")
+        response = _typed(_plain(_get(part, "function_response")), dict, "functionResponse")
         if response is None:
             decoded = _decode_user_part(part)
             if decoded is None:
@@ -480,13 +513,15 @@ def _decode_user_content(parts: list[dict[str, Any]], unanswered: list[ToolCallP
         if call is not None:
             unanswered.remove(call)
         call_id = call.id if call is not None else (response_id or _call_id(position, name, "unanswered"))
-        text, is_error = _response_text(_plain(response.get("response")) or {})
+        body = _typed(_plain(response.get("response")), dict, "functionResponse.response") or {}
+        text, is_error = _response_text(body)
         content: list[TextPart | ImagePart] = [TextPart(text)] if text else []
         for item in response.get("parts") or ():
             decoded = _decode_user_part(_plain(item))
             if decoded is not None:
                 content.append(decoded)
-        result = ToolResultPart(call_id=call_id, name=name, content=tuple(content), is_error=is_error)
+        extra = {RESPONSE: body} if body else {}
+        result = ToolResultPart(call_id, name, tuple(content), is_error, extra)
         if messages and messages[-1].role == "tool":
             messages[-1].parts.append(result)
         else:
@@ -503,21 +538,16 @@ def _response_text(response: dict[str, Any]) -> tuple[str, bool]:
     return (json.dumps(response, ensure_ascii=False) if response else ""), False
 
 
-def _decode_user_part(part: dict[str, Any]) -> TextPart | ImagePart | None:
-    text = part.get("text")
+def _decode_user_part(part: Any) -> TextPart | ImagePart | None:
+    part = _typed(part, dict, "part")
+    text = _typed(part.get("text"), str, "text")
     if text is not None:
         return TextPart(text) if text else None
-    inline = _plain(_get(part, "inline_data"))
-    if inline is not None:
-        data = _b64_bytes(_get(inline, "data") or b"")
-        return ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png"))
-    file_data = _plain(_get(part, "file_data"))
-    if file_data is not None:
-        return ImagePart(
-            Image(url=_get(file_data, "file_uri"), mime_type=_get(file_data, "mime_type") or "image/png")
-        )
+    image = _wire_image(part)
+    if image is not None:
+        return image
     raise ValueError(
-        f"Gemini user part {part!r} is not supported by agentkit's neutral history "
+        f"Gemini user part {part!r:.200} is not supported by agentkit's neutral history "
         "(text, inlineData, fileData and functionResponse are)."
     )
 
@@ -527,6 +557,9 @@ def _decode_user_part(part: dict[str, Any]) -> TextPart | ImagePart | None:
 
 def encode(request: ModelRequest) -> dict[str, Any]:
     """The keyword arguments of `client.models.generate_content`: model, contents and a `config` dict.
+
+    The contents are in Gemini's REST spelling, the config in the SDK's parameter names (what a
+    raw SDK user writes; `_sdk_call` decides what of it travels in REST spelling).
 
     Neutral options: `temperature`, `top_p`, `top_k`, `max_tokens` (-> `max_output_tokens`), `stop`
     (-> `stop_sequences`), `reasoning` (True, an effort name, a token budget, or a raw
@@ -619,383 +652,226 @@ def _tool_config(request: ModelRequest) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------------- create
 
 
-_RAW_ANSWER = "should_return_http_response"
 _PLACEHOLDER = "."
-"""The `contents` argument google-genai builds when the wire contents travel in `extra_body` (see `_sdk_kwargs`)."""
-
-
-def _sdk_kwargs(kwargs: dict[str, Any], *, raw_answer: bool = False) -> dict[str, Any]:
-    """The `generate_content(_stream)` arguments for `encode`'s `kwargs`, as cheap for the SDK as is exact.
-
-    - A one-message request with nothing to configure goes with no config at all (`_bare`).
-    - `raw_answer`: the config asks for the HTTP body instead of a parsed answer (see `create`).
-    - The wire `contents` go already built. Why: google-genai validates the contents into pydantic
-      objects, converts them back to a dict and walks it again before sending; that is most of its
-      request cost and grows with the history (~4 ms with 5 tool rounds, ~20 ms with 20, against
-      ~30-250 µs for `_sdk_wire_contents`). The SDK merges `http_options.extra_body` into the
-      request dict it built (replacing lists, keeping the key's place), so a one-word placeholder
-      goes through the SDK and the real contents replace it: the body on the wire is byte-for-byte
-      the SDK's own (tests/dialects/test_gemini_fast.py), and the config (options, tools, system
-      instruction) still goes through the SDK, which still refuses a bad option before sending.
-      Contents `_sdk_wire_contents` cannot spell exactly as the SDK would, a config with its own
-      `http_options`, or automatic function calling left on, take the SDK's normal path.
-    """
-    config = kwargs.get("config") or {}
-    if _bare(kwargs, config):
-        return {key: value for key, value in kwargs.items() if key != "config"}
-    if raw_answer:
-        config = {**config, _RAW_ANSWER: True}
-    if "http_options" in config or config.get("automatic_function_calling") != {"disable": True}:
-        return {**kwargs, "config": config}
-    wire = _sdk_wire_contents(kwargs.get("contents"))
-    if wire is None:
-        return {**kwargs, "config": config}
-    return {
-        **kwargs,
-        "contents": _PLACEHOLDER,
-        "config": {**config, "http_options": {"extra_body": {"contents": wire}}},
+"""The `contents` google-genai is given to build; the REST contents in `extra_body` replace them."""
+#: `config` keys sent as `generationConfig`: checked and spelled by google-genai's public `GenerationConfig`.
+_GENERATION = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_output_tokens",
+        "stop_sequences",
+        "thinking_config",
+        "response_mime_type",
+        "response_json_schema",
+        "seed",
+        "candidate_count",
+        "presence_penalty",
+        "frequency_penalty",
     }
+)
 
 
-def _sdk_wire_contents(contents: Any) -> list[dict[str, Any]] | None:
-    """`encode`'s contents as google-genai puts them on the wire, or None when a part is not plain.
+def _sdk_call(kwargs: dict[str, Any], *, raw_answer: bool, token: str | None = None) -> dict[str, Any]:
+    """The `generate_content(_stream)` arguments that send `encode`'s request in Gemini's REST spelling.
 
-    The SDK's spelling differs from Gemini's REST one that `encode` writes (and a raw SDK user
-    passes): `parts` before `role`, part keys in the SDK's converter order, signatures and image
-    data re-encoded as URL-safe base64, `inlineData`/`fileData`/`functionResponse` bodies dumped
-    with snake_case keys in its models' field order. Only the shapes `encode` makes are spelled
-    here, with values of the types JSON gives; anything else returns None (the SDK's own path).
+    The body agentkit builds travels in the documented `http_options.extra_body`, which google-genai
+    merges into the request it built itself (objects key by key, lists replaced): the SDK builds
+    only a placeholder `contents` (replaced) and an empty `generationConfig` (filled). Why: the
+    SDK's own spelling of nested objects is snake_case (`parameters_json_schema`, `inline_data`),
+    which relays reading the REST spelling drop, and converting contents and config costs it
+    ~0.5 ms a call, growing with the history. Generation options and tool config (and tools that
+    `tool_schema` did not make) go through the SDK's public types (`model_dump(by_alias=True)` is
+    the REST spelling), so a bad value (`temperature="hot"`) is still refused before sending.
+    Other config keys (a user's own SDK options: `safety_settings`, `http_options`, ...) stay in
+    `config` for the SDK to check and spell; none of them builds a key agentkit sends.
+    `raw_answer`: the SDK hands back the HTTP body (`create`). `token`: a continuation hop's
+    `continuationToken`, sent as received.
     """
-    if type(contents) is not list or not contents:
-        return None
-    out: list[dict[str, Any]] = []
-    for content in contents:
-        if type(content) is not dict or content.keys() != {"role", "parts"}:
-            return None
-        role, parts = content["role"], content["parts"]
-        if type(role) is not str or type(parts) is not list:
-            return None
-        wire_parts: list[dict[str, Any]] = []
-        for part in parts:
-            wire = _sdk_wire_part(part)
-            if wire is None:
-                return None
-            wire_parts.append(wire)
-        out.append({"parts": wire_parts, "role": role})
+    from google.genai import types
+
+    config = dict(kwargs.get("config") or {})
+    body: dict[str, Any] = {"contents": kwargs["contents"]}
+    if type(config.get("system_instruction")) is dict:  # `encode` writes it in REST spelling
+        body["systemInstruction"] = config.pop("system_instruction")
+    tools = config.get("tools")
+    if type(tools) is list and all(type(tool) is dict for tool in tools):
+        body["tools"] = [_rest_tool(tool) for tool in config.pop("tools")]
+    if type(config.get("tool_config")) is dict:
+        body["toolConfig"] = _rest(types.ToolConfig, config.pop("tool_config"))
+    generation = {key: config.pop(key) for key in _GENERATION & config.keys()}
+    if generation:
+        body["generationConfig"] = _rest(types.GenerationConfig, generation)
+    if token is not None:
+        body["continuationToken"] = token
+    if raw_answer:
+        config["should_return_http_response"] = True
+    http = config.get("http_options")
+    if http is not None:  # the caller's own (a timeout, headers, extra_body): theirs win
+        http = dict(http)
+        body = _overlay(body, http.get("extra_body"))
+    config["http_options"] = {**(http or {}), "extra_body": body}
+    return {"model": kwargs["model"], "contents": _PLACEHOLDER, "config": config}
+
+
+#: The keys of the function declarations `tool_schema` makes, and their REST spelling.
+_DECLARATION_KEYS = {
+    "name": "name",
+    "description": "description",
+    "parameters_json_schema": "parametersJsonSchema",
+    "response_json_schema": "responseJsonSchema",
+}
+
+
+def _rest_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A `tools` entry in REST spelling.
+
+    The declarations agentkit builds (`tool_schema`: JSON Schema, sent as it is) are renamed key by
+    key, which costs ~1 µs where google-genai's `Tool` type costs ~20 µs a turn; any other entry
+    (the OpenAPI `parameters` form, a built-in tool) goes through that type.
+    """
+    declarations = tool.get("function_declarations")
+    if (
+        tool.keys() == {"function_declarations"}
+        and type(declarations) is list
+        and all(type(d) is dict and d.keys() <= _DECLARATION_KEYS.keys() for d in declarations)
+    ):
+        return {
+            "functionDeclarations": [{_DECLARATION_KEYS[k]: v for k, v in d.items()} for d in declarations]
+        }
+    from google.genai import types
+
+    return _rest(types.Tool, tool)
+
+
+def _rest(kind: Any, value: Any) -> dict[str, Any]:
+    """`value` checked by one of google-genai's public types, in REST spelling (camelCase, enums by name)."""
+    dumped: dict[str, Any] = _dump(kind.model_validate(value))
+    return dumped
+
+
+def _overlay(body: dict[str, Any], extra: Any) -> dict[str, Any]:
+    """`body` with `extra`'s keys laid over it, object by object (how google-genai merges `extra_body`)."""
+    if not isinstance(extra, dict):
+        return body
+    out = dict(body)
+    for key, value in extra.items():
+        out[key] = _overlay(out[key], value) if isinstance(out.get(key), dict) else value
     return out
-
-
-#: The part keys `_sdk_wire_part` spells, in the SDK's order (models._Part_to_mldev).
-_SDK_PART_ORDER = ("fileData", "functionCall", "functionResponse", "inlineData", "text", "thought", "thoughtSignature")
-_SDK_PART_KEYS = frozenset(_SDK_PART_ORDER)
-
-
-def _sdk_wire_part(part: Any) -> dict[str, Any] | None:
-    if type(part) is not dict or not part or not part.keys() <= _SDK_PART_KEYS:
-        return None
-    out: dict[str, Any] = {}
-    for key in _SDK_PART_ORDER:
-        if key not in part:
-            continue
-        value = part[key]
-        wire: Any
-        if key == "text":
-            wire = value if type(value) is str else None
-        elif key == "thought":
-            wire = value if type(value) is bool else None
-        elif key == "thoughtSignature":
-            wire = _sdk_base64(value)
-        elif key == "functionCall":
-            wire = _sdk_function_call(value)
-        elif key == "functionResponse":
-            wire = _sdk_function_response(value)
-        elif key == "inlineData":
-            wire = _sdk_blob(value)
-        else:
-            wire = _sdk_file_data(value)
-        if wire is None:
-            return None
-        out[key] = wire
-    return out
-
-
-def _sdk_base64(value: Any) -> str | None:
-    """Base64 text as the SDK sends it (decoded by its model, sent URL-safe), or None if it is not plain."""
-    if type(value) is not str or not _sdk_takes_base64(value):
-        return None
-    return base64.urlsafe_b64encode(_b64_bytes(value)).decode("ascii")
-
-
-def _sdk_function_call(call: Any) -> dict[str, Any] | None:
-    if type(call) is not dict or not call.keys() <= _WIRE_CALL_KEYS:
-        return None
-    call_id, args, name = call.get("id"), call.get("args"), call.get("name")
-    if type(name) is not str or type(args) is not dict or not _is_json(args):
-        return None
-    if "id" in call and type(call_id) is not str:
-        return None
-    return {"id": call_id, "args": args, "name": name} if "id" in call else {"args": args, "name": name}
-
-
-def _sdk_function_response(response: Any) -> dict[str, Any] | None:
-    """`FunctionResponse.model_dump(exclude_none=True)`: fields `parts`, `id`, `name`, `response` in that order."""
-    if type(response) is not dict or not response.keys() <= {"name", "id", "response", "parts"}:
-        return None
-    out: dict[str, Any] = {}
-    if "parts" in response:
-        items = response["parts"]
-        if type(items) is not list:
-            return None
-        wire_items: list[dict[str, Any]] = []
-        for item in items:
-            if type(item) is not dict or len(item) != 1:
-                return None
-            if "inlineData" in item:
-                blob = item["inlineData"]
-                if type(blob) is not dict or blob.keys() != {"mimeType", "data"}:
-                    return None
-                data = _sdk_base64(blob["data"])
-                if data is None or type(blob["mimeType"]) is not str:
-                    return None
-                wire_items.append({"inline_data": {"mime_type": blob["mimeType"], "data": data}})
-            elif "fileData" in item:
-                file = item["fileData"]
-                if type(file) is not dict or file.keys() != {"mimeType", "fileUri"}:
-                    return None
-                if type(file["mimeType"]) is not str or type(file["fileUri"]) is not str:
-                    return None
-                wire_items.append({"file_data": {"file_uri": file["fileUri"], "mime_type": file["mimeType"]}})
-            else:
-                return None
-        out["parts"] = wire_items
-    if "id" in response:
-        if type(response["id"]) is not str:
-            return None
-        out["id"] = response["id"]
-    name, body = response.get("name"), response.get("response")
-    if type(name) is not str or type(body) is not dict or len(body) != 1:
-        return None
-    ((key, text),) = body.items()
-    if key not in ("output", "error") or type(text) is not str:
-        return None
-    out["name"] = name
-    out["response"] = {key: text}
-    return out
-
-
-def _sdk_blob(blob: Any) -> dict[str, Any] | None:
-    """`Blob.model_dump(exclude_none=True)`: `data` (URL-safe base64) then `mime_type`."""
-    if type(blob) is not dict or blob.keys() != {"mimeType", "data"} or type(blob["mimeType"]) is not str:
-        return None
-    data = _sdk_base64(blob["data"])
-    return None if data is None else {"data": data, "mime_type": blob["mimeType"]}
-
-
-def _sdk_file_data(file: Any) -> dict[str, Any] | None:
-    """`FileData.model_dump(exclude_none=True)`: `file_uri` then `mime_type`."""
-    if type(file) is not dict or file.keys() != {"mimeType", "fileUri"}:
-        return None
-    if type(file["mimeType"]) is not str or type(file["fileUri"]) is not str:
-        return None
-    return {"file_uri": file["fileUri"], "mime_type": file["mimeType"]}
-
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _is_json(value: Any) -> bool:
-    """Whether a value holds only what JSON decodes to (the SDK would re-encode bytes, dates, ...)."""
-    kind = type(value)
-    if kind is dict:
-        return all(type(k) is str and _is_json(v) for k, v in value.items())
-    if kind is list:
-        return all(_is_json(v) for v in value)
-    return kind in _JSON_SCALARS
 
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
-    """One non-streaming `generate_content` call on the `client.aio` object, decoded from its JSON.
+    """One non-streaming `generate_content` call on the `client.aio` object, decoded from its JSON body.
 
-    Why the raw answer: with `should_return_http_response=True` in its config, google-genai hands
-    back the HTTP body instead of building a `GenerateContentResponse` from it, and `decode` reads
-    that JSON directly. The SDK's build of the response costs ~0.2 ms on a one-paragraph answer
-    (~0.3-0.5 ms with calls or thought signatures; reading the JSON here: ~10-70 µs), and was most
-    of agentkit's overhead over a raw SDK call: benchmarks/overhead.py went from +0.25-0.30 ms to
-    about -0.05 ms a turn (async and sync). The flag is the SDK's own option and stays on the
-    client side: the request on the wire is byte-for-byte the same (tests/dialects/test_gemini_fast.py).
-
-    It also turns off the SDK's automatic continuation (an answer cut with a `continuationToken`),
-    so when an answer carries one, `_continue` makes the follow-up requests the SDK would have made.
+    Why the HTTP body (`should_return_http_response`): `decode` reads the JSON itself, in ~10-70 µs,
+    where the SDK's build of its response object costs ~0.2-0.5 ms a turn, and one decoder serves
+    every source of an answer. It also means the SDK no longer follows a `continuationToken` (an
+    answer cut short, finish reason CONTINUATION or none): that is done here, unless the caller
+    passed `automatic_continuation=False`. Each hop resends the request with the token, and the
+    hops make one answer as google-genai would merge them: every hop's parts in order, token
+    counts summed, the rest from the last hop.
     """
-    response = await client.models.generate_content(**_sdk_kwargs(kwargs, raw_answer=True))
-    text = _http_body(response)
-    if text is None:  # a bare request (`_bare`), or a client that parsed the answer anyway (a test double)
-        return decode(response)
-    body = json.loads(text) if text else {}  # google-genai reads an empty body as `{}`
-    if _may_continue(body, kwargs.get("config") or {}):
-        return decode(await _continue(client, kwargs, _sdk_parse(body)))
-    return _decode_body(body)
+    body = await _answer(client, kwargs, None)
+    automatic = (kwargs.get("config") or {}).get("automatic_continuation")
+    if automatic is not None and not automatic:
+        return _decode_body(body)
+    hops = [body]
+    sent: set[str] = set()
+    while (token := _continuation(hops[-1])) is not None and token not in sent:  # a repeated token: stop
+        sent.add(token)
+        hops.append(await _answer(client, kwargs, token))
+    return _decode_body(body if len(hops) == 1 else _merge(hops))
 
 
-def _bare(kwargs: dict[str, Any], config: dict[str, Any]) -> bool:
-    """Whether this is a one-message request with nothing to configure, best sent with no config at all.
-
-    Why: any config costs google-genai ~0.7 ms per call to validate and convert (it walks all of
-    `GenerateContentConfig`'s fields for each field it reads), more than the raw answer
-    (`should_return_http_response`) and the pre-built contents save on a single message: 2.12 ms
-    per call with no config, 2.45 with the raw answer, 2.81 with only automatic function calling
-    turned off (the benchmark stub, sync). Without tools that setting changes nothing: the SDK's
-    automatic function calling has no function to call. The body on the wire is the same.
-    """
-    if config != {"automatic_function_calling": {"disable": True}}:
-        return False
-    contents = kwargs.get("contents")
-    return type(contents) is list and len(contents) == 1
+async def _answer(client: Any, kwargs: dict[str, Any], token: str | None) -> Any:
+    response = await client.models.generate_content(**_sdk_call(kwargs, raw_answer=True, token=token))
+    return _json_body(response)
 
 
-def _http_body(response: Any) -> str | None:
-    """The JSON text of a `should_return_http_response` answer; None for an answer the SDK parsed."""
-    http = getattr(response, "sdk_http_response", None)
-    body = getattr(http, "body", None)
-    return body if isinstance(body, str) else None
+def _continuation(body: Any) -> str | None:
+    """The token to resume a cut-short answer with, or None (the answer is whole, or not an object)."""
+    candidates = body.get("candidates") if type(body) is dict else None
+    first = candidates[0] if type(candidates) is list and candidates else None
+    if type(first) is not dict or first.get("finishReason") not in (None, "CONTINUATION"):
+        return None
+    token = first.get("continuationToken")
+    return token if type(token) is str and token else None
 
 
-def _may_continue(body: Any, config: dict[str, Any]) -> bool:
-    """Whether google-genai could follow a continuation token in this answer (then the SDK decides)."""
-    enabled = config.get("automatic_continuation")
-    if enabled is not None and not enabled:
-        return False
-    candidates = body.get("candidates") if isinstance(body, dict) else None
-    first = candidates[0] if isinstance(candidates, list) and candidates else None
-    return isinstance(first, dict) and bool(first.get("continuationToken"))
-
-
-async def _continue(client: Any, kwargs: dict[str, Any], first: Any) -> Any:
-    """google-genai's automatic continuation (`Models._generate_content_with_continuation`), from its first hop.
-
-    Each further request is the SDK's own (the config with `continuation_token`; automatic
-    continuation is off for it only so that this loop, like the SDK's, decides when to stop), and
-    the hops are merged by the SDK's `merge_continuation_responses`.
-    """
-    from google.genai import _extra_utils
-
-    config: dict[str, Any] = kwargs.get("config") or {}
-    responses = [first]
-    token = _extra_utils.should_continue_generation(first)
-    while token:
-        hop = {**config, "continuation_token": token, "automatic_continuation": False}
-        response = await client.models.generate_content(**{**kwargs, "config": hop})
-        responses.append(response)
-        token = _extra_utils.should_continue_generation(response)
-    return _extra_utils.merge_continuation_responses(responses, config=config)  # type: ignore[arg-type]
+def _merge(hops: list[Any]) -> Any:
+    """The answer the hops of a continued one make together (see `create`)."""
+    last = hops[-1]
+    if type(last) is not dict:
+        return last  # `_decode_body` says what is wrong with it
+    usage: dict[str, Any] = {}
+    for hop in hops:
+        for key, count in (_typed(hop.get("usageMetadata"), dict, "usageMetadata") or {}).items():
+            if type(count) is int:
+                usage[key] = usage.get(key, 0) + count
+    parts = [part for hop in hops for part in _parts(_candidate(hop))]
+    candidate = {**(_candidate(last) or {}), "content": {"role": "model", "parts": parts}}
+    return {**last, "candidates": [candidate], "usageMetadata": usage}
 
 
 # ----------------------------------------------------------------------------------- decode
 
 
-class _Answer(NamedTuple):
-    """What a Turn is built from, read from the wire JSON, an SDK response, or an accumulated stream."""
-
-    parts: list[dict[str, Any]]
-    """The first candidate's parts as plain dicts (either spelling; `_decode_model_parts` reads both)."""
-    response_id: str | None
-    has_candidate: bool
-    finish: str | None
-    block: str | None
-    """The prompt's block reason (read only when there is no candidate)."""
-    usage: Usage
-    model: str | None
-
-
 def decode(response: Any) -> Turn:
-    """A `GenerateContentResponse` (SDK object, its JSON dict, or a raw-body answer) -> Turn.
+    """A generateContent answer -> Turn: its JSON (a dict), an SDK `GenerateContentResponse`, or
+    an answer made with `should_return_http_response` (see `create`). The first candidate is used."""
+    return _decode_body(response if type(response) is dict else _json_body(response))
 
-    The first candidate is used. A dict is validated by the SDK's type as before; an answer made
-    with `should_return_http_response` (see `create`) is read straight from its JSON.
-    """
-    if isinstance(response, dict):
-        from google.genai import types
 
-        response = types.GenerateContentResponse.model_validate(response)
-    text = _http_body(response)
-    if text is not None:
-        return _decode_body(json.loads(text) if text else {})
-    return _turn(_sdk_answer(response))
+def _json_body(response: Any) -> Any:
+    """The answer's JSON: from the HTTP body when the SDK handed it back, else from the SDK's object
+    (anything else is left for `_decode_body` to refuse)."""
+    http = getattr(response, "sdk_http_response", None)
+    text = getattr(http, "body", None)
+    if isinstance(text, str):
+        return json.loads(text) if text else {}  # google-genai reads an empty body as `{}` too
+    return _dump(response) if hasattr(response, "model_dump") else response
 
 
 def _decode_body(body: Any) -> Turn:
-    """The Turn of a generateContent JSON body, read directly when its shape is the plain one.
+    """The one decoding of an answer, from its REST JSON (camelCase), wherever it was read from.
 
-    Anything else (a part kind agentkit does not read directly, an unknown finish reason, a value
-    of the wrong type, no `responseId`) goes through the SDK's own parse, so that it ends exactly
-    as before: the same Turn, or the same exception (which the agent reports as a malformed answer).
+    Fields agentkit does not read are not checked; one it reads with the wrong type raises
+    ValueError naming it, which the agent reports as a malformed answer (`UpstreamError`).
     """
-    answer = _wire_answer(body)
-    return _turn(answer if answer is not None else _sdk_answer(_sdk_parse(body)))
-
-
-def _sdk_parse(body: Any) -> Any:
-    """What `generate_content` returns without `should_return_http_response`: the SDK's own parse.
-
-    Gemini API (mldev) form, which is what agentkit's relay clients speak; private SDK names,
-    checked to exist by tests/dialects/test_gemini_fast.py.
-    """
-    from google.genai import models, types
-
-    return types.GenerateContentResponse._from_response(
-        response=models._GenerateContentResponse_from_mldev(body), kwargs={}
-    )
-
-
-def _turn(answer: _Answer) -> Turn:
-    """The one decoding of an answer, wherever it was read from."""
-    parts = _decode_model_parts(answer.parts, answer.response_id or _digest(answer.parts))
-    has_calls = any(isinstance(p, ToolCallPart) for p in parts)
-    raw_finish: str | None = None
+    if type(body) is not dict:
+        raise ValueError(f"The Gemini answer is {body!r:.80}, not a JSON object.")
+    candidate = _candidate(body)
+    parts = _parts(candidate)
+    response_id = _typed(body.get("responseId"), str, "responseId")
+    model = _typed(body.get("modelVersion"), str, "modelVersion")
+    decoded = _decode_model_parts(parts, response_id or _digest(parts))
+    has_calls = any(isinstance(part, ToolCallPart) for part in decoded)
+    raw_finish = _typed(candidate.get("finishReason"), str, "finishReason") if candidate is not None else None
+    feedback = _typed(body.get("promptFeedback"), dict, "promptFeedback") or {}
+    block = _typed(feedback.get("blockReason"), str, "blockReason")
     finish: FinishReason
-    if answer.finish is not None:
-        raw_finish = answer.finish
+    if raw_finish is not None:
         finish = _finish_reason(raw_finish, has_calls)
-    elif not answer.has_candidate and answer.block:
-        raw_finish = answer.block
-        finish = "content_filter"
+    elif candidate is None and block:
+        raw_finish, finish = block, "content_filter"
     else:
         finish = "tool_calls" if has_calls else "other"
-    message = Message("assistant", parts, model=answer.model, dialect=NAME, usage=answer.usage)
-    return Turn(
-        message=message,
-        usage=answer.usage,
-        finish_reason=finish,
-        raw_finish_reason=raw_finish,
-        model=answer.model,
+    counts = _typed(body.get("usageMetadata"), dict, "usageMetadata") or {}
+    prompt, tool_prompt, candidates, thoughts, cached = (
+        _typed(counts.get(key), int, key) or 0 for key in _USAGE_KEYS
     )
-
-
-def _sdk_answer(response: Any) -> _Answer:
-    """An SDK `GenerateContentResponse` -> `_Answer` (its parts dumped to dicts)."""
-    candidate = response.candidates[0] if response.candidates else None
-    parts: list[dict[str, Any]] = []
-    finish: str | None = None
-    if candidate is not None:
-        if candidate.content is not None and candidate.content.parts:
-            parts = [part.model_dump(exclude_none=True) for part in candidate.content.parts]
-        if candidate.finish_reason is not None:
-            finish = _enum_text(candidate.finish_reason)
-    return _Answer(
-        parts,
-        response.response_id,
-        candidate is not None,
-        finish,
-        _block_reason(response.prompt_feedback),
-        _sdk_usage(response.usage_metadata),
-        response.model_version,
+    usage = Usage(
+        input_tokens=prompt + tool_prompt,
+        output_tokens=candidates + thoughts,  # thoughts count as output, as OpenAI's and Anthropic's do
+        reasoning_tokens=thoughts,
+        cached_tokens=cached,
     )
+    message = Message("assistant", decoded, model=model, dialect=NAME, usage=usage)
+    return Turn(message=message, usage=usage, finish_reason=finish, raw_finish_reason=raw_finish, model=model)
 
 
-#: What `_wire_answer` reads itself: part keys, and functionCall keys. Other parts take the SDK's parse.
-_WIRE_PART_KEYS = frozenset({"text", "thought", "thoughtSignature", "functionCall"})
-_WIRE_CALL_KEYS = frozenset({"id", "name", "args"})
-_WIRE_USAGE_KEYS = (
+_USAGE_KEYS = (
     "promptTokenCount",
     "toolUsePromptTokenCount",
     "candidatesTokenCount",
@@ -1004,132 +880,14 @@ _WIRE_USAGE_KEYS = (
 )
 
 
-def _wire_answer(body: Any) -> _Answer | None:
-    """The answer read straight from the wire JSON, or None when its shape is not the plain one.
-
-    Plain means: every value agentkit reads has the type the SDK's model would accept unchanged,
-    and reading it directly gives what the SDK's parse gives (signatures are base64 the SDK would
-    decode, finish and block reasons are the SDK's enum values); parts are text, thought, signature
-    and function-call parts only. Fields agentkit does not read (safety ratings, token details,
-    ...) are not checked, so a malformed one no longer fails the turn. Without a `responseId`,
-    made-up call ids are seeded from the SDK's form of the parts, so that case takes the SDK's parse.
-    """
-    if type(body) is not dict:
-        return None
-    response_id = body.get("responseId")
-    model = body.get("modelVersion")
-    if type(response_id) is not str or not response_id or (model is not None and type(model) is not str):
-        return None
-    candidates = body.get("candidates")
-    candidate: dict[str, Any] | None = None
-    parts: list[dict[str, Any]] = []
-    finish: str | None = None
-    if candidates is not None:
-        if type(candidates) is not list:
-            return None
-        if candidates:
-            candidate = candidates[0]
-            if type(candidate) is not dict:
-                return None
-            finish = candidate.get("finishReason")
-            if finish is not None and finish not in _enum_values("FinishReason"):
-                return None
-            content = candidate.get("content")
-            if content is not None:
-                if type(content) is not dict:
-                    return None
-                listed = content.get("parts")
-                if listed is not None:
-                    if type(listed) is not list or not all(_is_plain_wire_part(part) for part in listed):
-                        return None
-                    parts = listed
-    block: str | None = None
-    feedback = body.get("promptFeedback")
-    if feedback is not None:
-        if type(feedback) is not dict:
-            return None
-        block = feedback.get("blockReason")
-        if block is not None and block not in _enum_values("BlockedReason"):
-            return None
-    metadata = body.get("usageMetadata")
-    usage = Usage()
-    if metadata is not None:
-        if type(metadata) is not dict:
-            return None
-        counts = [metadata.get(key) for key in _WIRE_USAGE_KEYS]
-        if not all(count is None or type(count) is int for count in counts):
-            return None
-        usage = _usage(*counts)
-    return _Answer(parts, response_id, candidate is not None, finish, block, usage, model)
+def _candidate(body: dict[str, Any]) -> dict[str, Any] | None:
+    candidates = _typed(body.get("candidates"), list, "candidates")
+    return _typed(candidates[0], dict, "candidates[0]") if candidates else None
 
 
-def _is_plain_wire_part(part: Any) -> bool:
-    if type(part) is not dict or not part.keys() <= _WIRE_PART_KEYS:
-        return False
-    text = part.get("text")
-    thought = part.get("thought")
-    signature = part.get("thoughtSignature")
-    call = part.get("functionCall")
-    if text is not None and type(text) is not str:
-        return False
-    if thought is not None and type(thought) is not bool:
-        return False
-    if signature is not None and (type(signature) is not str or not _sdk_takes_base64(signature)):
-        return False
-    if call is not None:
-        if type(call) is not dict or not call.keys() <= _WIRE_CALL_KEYS:
-            return False
-        call_id, name, args = call.get("id"), call.get("name"), call.get("args")
-        if (
-            (call_id is not None and type(call_id) is not str)
-            or (name is not None and type(name) is not str)
-            or (args is not None and type(args) is not dict)
-        ):
-            return False
-    return True
-
-
-_B64_STANDARD = re.compile(r"[A-Za-z0-9+/]*")
-_B64_URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def _sdk_takes_base64(text: str) -> bool:
-    """Whether the SDK's model decodes this base64 text (pydantic's rules), to the bytes `_b64_text` reads.
-
-    Either alphabet but not both, at most the missing padding, no stray characters, and unused
-    trailing bits zero (checked by encoding again): what pydantic-core accepts, checked against it
-    on every string of up to six characters over a mixed alphabet (tests/dialects/test_gemini_fast.py).
-    """
-    data = text.rstrip("=")
-    if len(text) - len(data) > -len(data) % 4 or len(data) % 4 == 1:
-        return False
-    if _B64_STANDARD.fullmatch(data) is None:
-        if _B64_URLSAFE.fullmatch(data) is None:
-            return False
-        data = data.replace("-", "+").replace("_", "/")
-    decoded = base64.b64decode(data + "=" * (-len(data) % 4))
-    return base64.b64encode(decoded).decode("ascii").rstrip("=") == data
-
-
-_ENUM_VALUES: dict[str, frozenset[str]] = {}
-
-
-def _enum_values(name: str) -> frozenset[str]:
-    """The values of one of google-genai's enums (`FinishReason`, `BlockedReason`), read once."""
-    values = _ENUM_VALUES.get(name)
-    if values is None:
-        from google.genai import types
-
-        values = _ENUM_VALUES[name] = frozenset(member.value for member in getattr(types, name))
-    return values
-
-
-def _enum_text(value: Any) -> str:
-    return str(getattr(value, "value", value))
-
-
-def _block_reason(feedback: Any) -> str | None:
-    return _enum_text(feedback.block_reason) if feedback is not None and feedback.block_reason else None
+def _parts(candidate: dict[str, Any] | None) -> list[Any]:
+    content = _typed(candidate.get("content"), dict, "content") if candidate is not None else None
+    return (_typed(content.get("parts"), list, "content.parts") if content is not None else None) or []
 
 
 def _finish_reason(raw: str, has_calls: bool) -> FinishReason:
@@ -1143,50 +901,22 @@ def _finish_reason(raw: str, has_calls: bool) -> FinishReason:
     return "other"
 
 
-def _sdk_usage(metadata: Any) -> Usage:
-    if metadata is None:
-        return Usage()
-    return _usage(
-        metadata.prompt_token_count,
-        metadata.tool_use_prompt_token_count,
-        metadata.candidates_token_count,
-        metadata.thoughts_token_count,
-        metadata.cached_content_token_count,
-    )
-
-
-def _usage(
-    prompt: int | None,
-    tool_prompt: int | None,
-    candidates: int | None,
-    thoughts: int | None,
-    cached: int | None,
-) -> Usage:
-    """Neutral usage: output counts thoughts too (as OpenAI's and Anthropic's do); reasoning says how many."""
-    return Usage(
-        input_tokens=(prompt or 0) + (tool_prompt or 0),
-        output_tokens=(candidates or 0) + (thoughts or 0),
-        reasoning_tokens=thoughts or 0,
-        cached_tokens=cached or 0,
-    )
-
-
 # ----------------------------------------------------------------------------------- stream
 
 
 async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | Turn]:
     """One `generate_content_stream` call: deltas as chunks arrive, then the decoded Turn.
 
-    google-genai has no accumulator, so the chunks' parts are gathered here into one answer:
-    consecutive text pieces of the same kind (thought or answer) merge, a piece that brings a
-    thought signature starts a new part so the signature stays where it came, and function calls
-    (which Gemini sends whole) stay whole. The answer goes through `_turn`, like a non-stream one.
-
-    Per chunk, the common text-only part is read without `model_dump`, merged text is joined once,
-    and no SDK response object is built at the end: this dialect's own work on the benchmark's
-    34-chunk answer went from ~180 µs to ~65 µs (the most of any dialect before; benchmarks/turn_cpu.py).
+    google-genai has no raw form of a stream (`should_return_http_response` is refused there), so
+    the chunks are its response objects, read through their public attributes and `model_dump`.
+    Their parts are gathered into one answer in REST spelling, decoded by `_decode_body` like a
+    non-streaming one: consecutive text pieces of the same kind (thought or answer) merge, a piece
+    that brings a thought signature starts a new part so the signature stays where it came, and
+    function calls (which Gemini sends whole) stay whole. The SDK follows continuation tokens in
+    streams itself (its chunks then carry the usage of all hops). Text pieces are read without
+    `model_dump`, and merged text is joined once (benchmarks/turn_cpu.py).
     """
-    chunks = await client.models.generate_content_stream(**_sdk_kwargs(kwargs))
+    chunks = await client.models.generate_content_stream(**_sdk_call(kwargs, raw_answer=False))
     merged: list[dict[str, Any]] = []
     run: list[str] | None = None  # the text pieces of merged[-1] while later pieces may join it
     run_thought = False
@@ -1221,14 +951,14 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
                         continue
                     plain = {key: value for key in fields if (value := getattr(part, key)) is not None}
                 else:
-                    plain = part.model_dump(exclude_none=True)
-                    function_call = plain.get("function_call")
-                    if function_call is not None:
-                        name = function_call.get("name") or ""
-                        call_id = function_call.get("id") or (
+                    plain = part.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    call = plain.get("functionCall")
+                    if call is not None:
+                        name = call.get("name") or ""
+                        call_id = call.get("id") or (
                             _call_id(call_index, name, response_id) if response_id else None
                         )
-                        arguments = json.dumps(function_call.get("args") or {}, ensure_ascii=False)
+                        arguments = json.dumps(call.get("args") or {}, ensure_ascii=False)
                         yield ToolCallDelta(call_index, id=call_id, name=name, arguments=arguments)
                         call_index += 1
                     elif plain.get("text"):
@@ -1240,7 +970,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
                     if (
                         run is not None
                         and _is_text_piece(plain)
-                        and not plain.get("thought_signature")
+                        and not plain.get("thoughtSignature")
                         and bool(plain.get("thought")) == run_thought
                     ):
                         run.append(plain["text"])
@@ -1256,17 +986,24 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
             await close()
     if run is not None and len(run) > 1:
         merged[-1]["text"] = "".join(run)
-    yield _turn(
-        _Answer(
-            merged,
-            response_id,
-            bool(merged) or finish is not None,
-            None if finish is None else _enum_text(finish),
-            _block_reason(feedback),
-            _sdk_usage(usage),
-            model_version,
-        )
+    candidates_body: list[dict[str, Any]] = []
+    if merged or finish is not None:
+        finish_reason = None if finish is None else str(getattr(finish, "value", finish))
+        candidates_body.append({"content": {"role": "model", "parts": merged}, "finishReason": finish_reason})
+    yield _decode_body(
+        {
+            "candidates": candidates_body,
+            "usageMetadata": _dump(usage),
+            "promptFeedback": _dump(feedback),
+            "modelVersion": model_version,
+            "responseId": response_id,
+        }
     )
+
+
+def _dump(value: Any) -> Any:
+    """One of google-genai's response objects in REST spelling (public `model_dump`); None stays None."""
+    return None if value is None else value.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def _is_text_piece(part: dict[str, Any]) -> bool:

@@ -13,6 +13,7 @@ import agentkit as ak
 from agentkit.dialects import anthropic
 from agentkit.dialects import gemini as dialect
 from agentkit.dialects.base import ModelRequest, OutputSpec, Turn
+from agentkit.emulator import serve
 from agentkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -291,6 +292,66 @@ def test_decode_history_tolerates_spellings_sdk_objects_and_fragments() -> None:
     }
     assert dialect.decode_history(camel) == [Message.system("A\n\nB"), Message.user("x")]
     assert dialect.decode_history({"role": "user", "parts": [{"text": "x"}]}) == [Message.user("x")]
+
+
+RESPONSE_OBJECTS = {
+    "result": {"result": "The result of 15 * 8 is 120"},
+    "result object": {"result": {"value": 120, "unit": None, "steps": [15, 8]}},
+    "arbitrary keys": {"value": 120, "source": "calculator"},
+    "nested": {"table": [{"row": 1, "cells": ["a", {"b": [True, 2.5]}]}], "note": "é"},
+    "error": {"error": "division by zero"},
+    "output": {"output": "120"},
+}
+
+
+def _imported(response: dict[str, Any]) -> dict[str, Any]:
+    """A Gemini conversation as a user holds it: a call, its result in `response`, a new question."""
+    return {
+        "systemInstruction": {"parts": [{"text": "Use the calculator."}]},
+        "contents": [
+            {"role": "user", "parts": [{"text": "15 * 8?"}]},
+            {
+                "role": "model",
+                "parts": [{"functionCall": {"name": "calculator", "args": {"expr": "15 * 8"}}}],
+            },
+            {"role": "user", "parts": [{"functionResponse": {"name": "calculator", "response": response}}]},
+            {"role": "model", "parts": [{"text": "120."}]},
+            {"role": "user", "parts": [{"text": "And halved?"}]},
+        ],
+    }
+
+
+@pytest.mark.parametrize("response", list(RESPONSE_OBJECTS.values()), ids=list(RESPONSE_OBJECTS))
+async def test_an_imported_tool_result_goes_back_to_gemini_unchanged(response: dict[str, Any]) -> None:
+    """What was received in Gemini's form goes back in that form: `from_dialect`, then an agent's request."""
+    history = ak.from_dialect("gemini", json.loads(json.dumps(_imported(response))))
+    kwargs = dialect.encode(_request(history))
+    [part] = kwargs["contents"][2]["parts"]
+    assert part == {"functionResponse": {"name": "calculator", "response": response}}
+    with serve() as relay:
+        agent = ak.Agent("gemini-2.5-flash", relay=relay, display=False)
+        agent.history = history
+        await agent.arun("Go on.")
+        [record] = relay.emulator.log.for_door("gemini")
+    [part] = record.body["contents"][2]["parts"]
+    assert part == {"functionResponse": {"name": "calculator", "response": response}}
+    assert record.body["contents"][:2] == _imported(response)["contents"][:2]
+    # The neutral text still serves the other dialects.
+    [result] = history[3].tool_results
+    assert result.is_error == ("error" in response)
+    blocks = anthropic.encode_history(history)["messages"][2]["content"]
+    assert blocks[0]["content"] == result.text and result.text
+
+
+def test_a_changed_tool_result_is_sent_as_its_new_text() -> None:
+    """The imported object goes back only while the result still says what it said."""
+    import dataclasses
+
+    history = dialect.decode_history(_imported({"result": "120"}))
+    [result] = history[3].tool_results
+    history[3].parts[0] = dataclasses.replace(result, content=(TextPart("121"),))
+    [part] = dialect.encode_history(history)["contents"][2]["parts"]
+    assert part["functionResponse"]["response"] == {"output": "121"}
 
 
 def test_decode_history_rejects_what_it_cannot_carry() -> None:
@@ -697,9 +758,12 @@ async def test_stream_closes_the_response_when_the_consumer_stops_early() -> Non
 @pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
 async def test_tool_round_trip_against_the_emulator(streaming: bool) -> None:
     trip = await weather_round_trip(
-        dialect, "gemini", [Message.system("Be brief."), Message.user("Weather in Paris?")],
-        lambda history, first: _request(history, tools=[FakeTool("get_weather")],
-                                        options={"temperature": 0} if first else {}),
+        dialect,
+        "gemini",
+        [Message.system("Be brief."), Message.user("Weather in Paris?")],
+        lambda history, first: _request(
+            history, tools=[FakeTool("get_weather")], options={"temperature": 0} if first else {}
+        ),
         streaming=streaming,
     )
     assert trip.second.usage.input_tokens > 0

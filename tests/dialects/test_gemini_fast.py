@@ -1,17 +1,20 @@
-"""The Gemini dialect's fast paths give what the slow ones gave (benchmarks/ issue 8).
+"""The Gemini dialect's own request and answer paths, through google-genai's public surface only.
 
-- `create` asks google-genai for the raw answer (`should_return_http_response=True`) and reads its
-  JSON itself, skipping the SDK's response build (~0.2 ms a turn). The request on the wire must be
-  byte-for-byte the raw SDK user's, and the Turn (or the exception) the one the SDK's parse gives,
-  for every recorded answer and for unusual ones; automatic continuation must still happen.
-- `stream` reads text pieces without `model_dump` and builds no SDK response at the end: its
-  deltas and Turn must be those of the straightforward accumulation (kept here as the reference).
+- The request on the wire is the REST body agentkit means to send (Gemini's REST spelling, as in
+  Google's reference and in real traffic), sent through `http_options.extra_body`: `encode`'s
+  contents as they are, and the system instruction, tools, tool config and generation options in
+  camelCase. No key the SDK built is left beside or inside it, in either SDK version.
+- Non-streaming answers are read from the HTTP body by agentkit's decoder: recorded and unusual
+  answers give the expected Turn, and a body of unexpected shape fails with a ValueError naming the
+  field, which an agent reports as a malformed answer (`UpstreamError`).
+- An answer cut short with a `continuationToken` is followed, unless `automatic_continuation=False`.
+- A stream yields deltas as chunks arrive, then the Turn of the gathered answer.
 """
 
 from __future__ import annotations
 
 import base64
-import itertools
+import copy
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,15 +22,16 @@ from typing import Any
 import pytest
 
 import agentkit as ak
-from agentkit._blocking import BlockingClient
 from agentkit.dialects import gemini as dialect
 from agentkit.dialects.base import ModelRequest, OutputSpec, Turn
 from agentkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import Image, ImagePart, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
-from tests.replay._replay_server_ag import load, recordings, response_bytes
+from tests.replay._replay_server_ag import load, recordings, replay, response_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+PNG_B64 = base64.b64encode(PNG).decode()
 SIG = [base64.b64encode(bytes([250 + i, 251, 252, 253, 254, 255])).decode() for i in range(4)]  # has + and /
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string", "default": None}}, "required": ["city"]}
 RECORDINGS = [p for p in recordings("gemini") if load(p)["status"] == 200]
 
 
@@ -37,15 +41,11 @@ class FakeTool:
         self.description = f"The {name} tool."
 
     def to_schema(self, dialect_name: str) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "parameters_json_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-        }
+        return {"name": self.name, "description": self.description, "parameters_json_schema": SCHEMA}
 
 
 class Server:
-    """A google-genai client on an in-memory transport: answers in turn, records what was sent."""
+    """google-genai's async client on an in-memory transport: answers in turn, records what was sent."""
 
     def __init__(self, *answers: bytes | dict[str, Any], media: str = "application/json") -> None:
         import httpx2
@@ -53,85 +53,65 @@ class Server:
         from google.genai import types
 
         self.answers = [a if isinstance(a, bytes) else json.dumps(a).encode() for a in answers]
-        self.sent: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.sent: list[Any] = []
+        self.headers: list[dict[str, str]] = []
 
         def handler(request: httpx2.Request) -> httpx2.Response:
-            self.sent.append((request.method, str(request.url), dict(request.headers), request.content))
+            self.sent.append(json.loads(request.content))
+            self.headers.append(dict(request.headers))
             body = self.answers[min(len(self.sent), len(self.answers)) - 1]
             return httpx2.Response(200, headers={"content-type": media}, content=body)
 
-        transport = httpx2.MockTransport(handler)
-        self.client = genai.Client(
+        self.sdk = genai.Client(
             api_key="sk-test",
             http_options=types.HttpOptions(
                 base_url="http://relay.invalid",
                 api_version="v1beta",
-                httpx_async_client=httpx2.AsyncClient(transport=transport),
-                httpx_client=httpx2.Client(transport=transport),
+                httpx_async_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler)),
             ),
         )
+        self.client = self.sdk.aio
 
-    def dialect_client(self, mode: str) -> Any:
-        """What the agent hands the dialect: `client.aio`, or the sync client dressed as async."""
-        return self.client.aio if mode == "async" else BlockingClient(self.client)
-
-    async def sdk_call(self, mode: str, kwargs: dict[str, Any]) -> Any:
-        """The raw SDK user's call."""
-        if mode == "async":
-            return await self.client.aio.models.generate_content(**kwargs)
-        return self.client.models.generate_content(**kwargs)
-
-
-MODES = ["async", "blocking"]
+    async def send(self, kwargs: dict[str, Any], *, stream: bool = False) -> list[Any]:
+        """`create`, or `stream` (then its items), with `kwargs` left as they were."""
+        before = copy.deepcopy(kwargs)
+        if stream:
+            items = [item async for item in dialect.stream(self.client, kwargs)]
+        else:
+            items = [await dialect.create(self.client, kwargs)]
+        assert kwargs == before  # the caller's kwargs are not changed
+        return items
 
 
-def _no_sdk_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(body: Any) -> Any:
-        raise AssertionError(f"The fast path fell back to the SDK's parse for {body!r:.300}.")
-
-    monkeypatch.setattr(dialect, "_sdk_parse", refuse)
-
-
-def comparable(value: Any) -> Any:
-    """Turns and deltas as plain values; `ak.Image` compares by identity, so images by their content."""
-    if isinstance(value, list | tuple):
-        return [comparable(v) for v in value]
-    if isinstance(value, Turn):
-        message = value.message
-        parts = comparable(message.parts)
-        return (
-            parts,
-            message.model,
-            message.dialect,
-            message.usage,
-            value.usage,
-            value.finish_reason,
-            value.raw_finish_reason,
-            value.refusal,
-            value.model,
-        )
-    if isinstance(value, ImagePart):
-        return ("image", value.image.data, value.image.mime_type, value.image.url)
-    return value
+def comparable(turn: Turn) -> Any:
+    """A Turn as plain values: `ak.Image` compares by identity, so images compare by their content."""
+    parts = [
+        ("image", p.image.data, p.image.url) if isinstance(p, ImagePart) else p for p in turn.message.parts
+    ]
+    return parts, turn.message.model, turn.usage, turn.finish_reason, turn.raw_finish_reason, turn.model
 
 
-async def _outcome(call: Any) -> Any:
-    """A Turn (comparable), or the class of the exception raised (what the agent maps to an agentkit error)."""
-    try:
-        return comparable(await call)
-    except Exception as exc:
-        return f"raises {type(exc).__module__}.{type(exc).__qualname__}"
+def _sse(*chunks: dict[str, Any]) -> bytes:
+    return "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks).encode()
+
+
+ANSWER = {
+    "candidates": [{"content": {"parts": [{"text": "Sunny."}]}, "finishReason": "STOP"}],
+    "responseId": "r",
+}
+
+
+def _server(stream: bool) -> Server:
+    return Server(_sse(ANSWER), media="text/event-stream") if stream else Server(ANSWER)
 
 
 # --------------------------------------------------------------------------------- request
 
 
-def _requests() -> dict[str, ModelRequest]:
+def _full_request() -> ModelRequest:
     history = [
         Message.system("You are terse."),
-        Message.user(
-            "What is in this picture, and the weather in Paris?", Image(data=PNG, mime_type="image/png")
-        ),
+        Message.user("What is this, and the weather in Paris?", Image(data=PNG, mime_type="image/png")),
         Message(
             "assistant",
             [
@@ -143,210 +123,314 @@ def _requests() -> dict[str, ModelRequest]:
             dialect="gemini",
         ),
         Message("tool", [ToolResultPart("call_1", "get_weather", (TextPart("sunny"),))]),
-        Message("assistant", [TextPart("Sunny, and a white square.")]),
-        Message.user("Thanks! Now in one word?"),
+        Message.user("In one word?"),
     ]
-    tools = [FakeTool("get_weather"), FakeTool("get_time")]
-    schema = {"type": "object", "properties": {"word": {"type": "string"}}, "required": ["word"]}
-    return {
-        "plain": ModelRequest("gemini-2.5-flash", [Message.system("Be brief."), Message.user("Hi")]),
-        "full": ModelRequest(
-            "gemini-3-pro-preview",
-            history,
-            tools=tools,  # type: ignore[arg-type]
-            tool_choice="get_time",
-            options={"temperature": 0.2, "max_tokens": 300, "stop": "END", "reasoning": "low", "seed": 7},
-        ),
-        "structured": ModelRequest(
-            "gemini-2.5-flash", history, output=OutputSpec(schema), options={"config": {"candidate_count": 1}}
-        ),
-    }
+    return ModelRequest(
+        "gemini-2.5-flash",
+        history,
+        tools=[FakeTool("get_weather"), FakeTool("get_time")],  # type: ignore[list-item]
+        tool_choice="get_time",
+        options={"temperature": 0.2, "max_tokens": 300, "stop": "END", "reasoning": "low", "seed": 7},
+        output=OutputSpec({"type": "object", "properties": {"word": {"type": "string"}}}),
+    )
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", list(_requests()))
-async def test_the_request_on_the_wire_is_the_raw_sdk_users(name: str, mode: str) -> None:
-    answer = {
-        "candidates": [{"content": {"parts": [{"text": "Sunny."}]}, "finishReason": "STOP"}],
-        "responseId": "r",
-    }
-    server = Server(answer)
-    kwargs = dialect.encode(_requests()[name])
-    raw = await server.sdk_call(mode, kwargs)
-    turn = await dialect.create(server.dialect_client(mode), kwargs)
-    assert len(server.sent) == 2
-    assert server.sent[1] == server.sent[0]  # method, URL, headers, body bytes
-    assert b"should_return_http_response" not in server.sent[1][3]
-    assert turn == dialect.decode(raw)
-    assert "should_return_http_response" not in kwargs["config"]  # the caller's kwargs are not changed
+#: The body `_full_request` must put on the wire: Gemini's REST form, key for key.
+FULL_BODY = {
+    "systemInstruction": {"parts": [{"text": "You are terse."}]},
+    "contents": [
+        {
+            "role": "user",
+            "parts": [
+                {"text": "What is this, and the weather in Paris?"},
+                {"inlineData": {"mimeType": "image/png", "data": PNG_B64}},
+            ],
+        },
+        {
+            "role": "model",
+            "parts": [
+                {"text": "Look first.", "thought": True, "thoughtSignature": SIG[0]},
+                {"text": "Checking.", "thoughtSignature": SIG[1]},
+                {
+                    "functionCall": {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}},
+                    "thoughtSignature": SIG[2],
+                },
+            ],
+        },
+        {
+            "role": "user",
+            "parts": [
+                {"functionResponse": {"id": "call_1", "name": "get_weather", "response": {"output": "sunny"}}}
+            ],
+        },
+        {"role": "user", "parts": [{"text": "In one word?"}]},
+    ],
+    "tools": [
+        {
+            "functionDeclarations": [
+                {
+                    "name": "get_weather",
+                    "description": "The get_weather tool.",
+                    "parametersJsonSchema": SCHEMA,
+                },
+                {"name": "get_time", "description": "The get_time tool.", "parametersJsonSchema": SCHEMA},
+            ]
+        }
+    ],
+    "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_time"]}},
+    "generationConfig": {
+        "temperature": 0.2,
+        "maxOutputTokens": 300,
+        "stopSequences": ["END"],
+        "thinkingConfig": {"includeThoughts": True, "thinkingBudget": 1024},
+        "seed": 7,
+        "responseMimeType": "application/json",
+        "responseJsonSchema": {"type": "object", "properties": {"word": {"type": "string"}}},
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+async def test_the_wire_body_is_geminis_rest_form(stream: bool) -> None:
+    server = _server(stream)
+    await server.send(dialect.encode(_full_request()), stream=stream)
+    [body] = server.sent
+    assert body == FULL_BODY
+    assert not _foreign_keys(body)
+
+
+def _foreign_keys(value: Any, where: str = "") -> list[str]:
+    """Keys outside the REST spelling (snake_case) or the SDK's own options, wherever they sit.
+
+    Schemas, call arguments and result objects are the user's data and are not looked into.
+    """
+    found: list[str] = []
+    if isinstance(value, list):
+        for item in value:
+            found += _foreign_keys(item, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "_" in key or key.startswith(("should", "automatic", "http")):
+                found.append(f"{where}.{key}")
+            if key not in ("parametersJsonSchema", "responseJsonSchema", "args", "response"):
+                found += _foreign_keys(item, f"{where}.{key}")
+    return found
+
+
+async def test_a_declaration_in_the_openapi_form_is_spelled_the_rest_way() -> None:
+    """The OpenAPI `parameters` form (`to_schema("gemini", form="parameters")`, the SDK's snake_case
+    Schema names) goes out in REST spelling too."""
+
+    class OpenApiTool(FakeTool):
+        def to_schema(self, dialect_name: str) -> dict[str, Any]:
+            days = {"type": "ARRAY", "items": {"type": "STRING"}, "min_items": 1, "nullable": True}
+            schema = {"type": "OBJECT", "properties": {"days": days}, "property_ordering": ["days"]}
+            return {"name": self.name, "description": self.description, "parameters": schema}
+
+    server = Server(ANSWER)
+    tools: list[Any] = [OpenApiTool("set_alarm")]
+    request = ModelRequest("gemini-2.5-flash", [Message.user("hi")], tools=tools)
+    await server.send(dialect.encode(request))
+    assert server.sent[0]["tools"] == [
+        {
+            "functionDeclarations": [
+                {
+                    "name": "set_alarm",
+                    "description": "The set_alarm tool.",
+                    "parameters": {
+                        "type": "OBJECT",
+                        "properties": {
+                            "days": {
+                                "type": "ARRAY",
+                                "items": {"type": "STRING"},
+                                "minItems": 1,
+                                "nullable": True,
+                            }
+                        },
+                        "propertyOrdering": ["days"],
+                    },
+                }
+            ]
+        }
+    ]
 
 
 def _history_requests() -> dict[str, ModelRequest]:
-    """Histories with every part shape `encode` makes, for the pre-built wire contents (`_sdk_kwargs`)."""
-    tools = [FakeTool("get_weather"), FakeTool("get_time")]
-
     def rounds(n: int, model: str = "gemini-2.5-flash") -> ModelRequest:
         history = [Message.system("You are terse."), Message.user("Weather in Paris, each hour?")]
         for i in range(n):
-            history.append(
-                Message(
-                    "assistant",
-                    [TextPart("Let me check."), ToolCallPart(f"c{i}", "get_weather", {"city": "Paris", "hour": i})],
-                    dialect="gemini",
-                )
-            )
-            history.append(Message("tool", [ToolResultPart(f"c{i}", "get_weather", (TextPart(f"{i} C"),))]))
-        return ModelRequest(model, history, tools=tools)  # type: ignore[arg-type]
+            call = ToolCallPart(f"c{i}", "get_weather", {"city": "Paris", "hour": i})
+            history += [
+                Message("assistant", [TextPart("Let me check."), call], dialect="gemini"),
+                Message("tool", [ToolResultPart(f"c{i}", "get_weather", (TextPart(f"{i} C"),))]),
+            ]
+        return ModelRequest(model, history, tools=[FakeTool("get_weather")])  # type: ignore[list-item]
 
     odd = [
         Message.user(
             "Look:",
-            Image(data=b"\xfb\xff\xfe" * 7, mime_type="image/jpeg"),  # URL-safe differs from standard
+            Image(data=b"\xfb\xff\xfe" * 7, mime_type="image/jpeg"),  # URL-safe base64 would differ
             Image(url="https://example.com/a.png", mime_type="image/png"),
             Image(url="data:image/gif;base64,R0lGODlh+/8=", mime_type="image/png"),
         ),
         Message(
             "assistant",
             [
-                ReasoningPart("", signature=SIG[3], dialect="gemini", extra={dialect.SIGNATURE_ON: "empty_text"}),
+                ReasoningPart(
+                    "", signature=SIG[3], dialect="gemini", extra={dialect.SIGNATURE_ON: "empty_text"}
+                ),
                 ToolCallPart("x1", "get_time", {"tz": None, "n": [1, 2.5, {"deep": True}], "s": "é\u2028"}),
                 ToolCallPart(
                     "call_0_get_weather_1", "get_weather", "not json", extra={dialect.SYNTHETIC_ID: True}
                 ),
-                ToolCallPart("x3", "get_weather", {}),
             ],
             dialect="gemini",
         ),
         Message(
             "tool",
             [
-                ToolResultPart("x1", "get_time", (TextPart("noon"), ImagePart(Image(data=PNG, mime_type="image/png")))),
+                ToolResultPart(
+                    "x1", "get_time", (TextPart("noon"), ImagePart(Image(data=PNG, mime_type="image/png")))
+                ),
                 ToolResultPart(
                     "call_0_get_weather_1",
                     "get_weather",
                     (ImagePart(Image(url="https://example.com/b.png", mime_type="image/png")),),
                     is_error=True,
                 ),
-                ToolResultPart("x3", "get_weather", (TextPart("{}"),)),
             ],
         ),
         Message.user("And now?"),
     ]
     return {
+        "one message": ModelRequest("gemini-2.5-flash", [Message.user("Hi")]),
         "rounds-5": rounds(5),
-        "rounds-20": rounds(20),
         "rounds-3-gemini-3": rounds(3, "gemini-3-pro-preview"),  # the stand-in signature on replayed calls
-        "odd-parts": ModelRequest("gemini-3-pro-preview", odd, tools=tools, tool_choice="required"),  # type: ignore[arg-type]
+        "odd parts": ModelRequest(
+            "gemini-3-pro-preview",
+            odd,
+            tools=[FakeTool("get_time")],  # type: ignore[list-item]
+            tool_choice="required",
+        ),
     }
 
 
-def _all_requests() -> dict[str, ModelRequest]:
-    return {**_requests(), **_history_requests()}
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+@pytest.mark.parametrize("name", list(_history_requests()))
+async def test_encoded_contents_go_out_as_they_are(name: str, stream: bool) -> None:
+    server = _server(stream)
+    kwargs = dialect.encode(_history_requests()[name])
+    await server.send(kwargs, stream=stream)
+    [body] = server.sent
+    assert body["contents"] == kwargs["contents"]  # REST spelling, standard base64: as `encode` wrote them
+    assert body["contents"][0]["parts"][0]["text"] != "."  # the SDK's placeholder is gone
+    assert not _foreign_keys(body)
+    assert set(body) <= {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
 
 
-@pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize("name", list(_all_requests()))
-async def test_prebuilt_wire_contents_are_the_sdks_bytes(name: str, stream: bool) -> None:
-    """`_sdk_kwargs` hands the contents pre-built (checked taken here); the body must not change by a byte."""
-    answer = {
-        "candidates": [{"content": {"parts": [{"text": "Sunny."}]}, "finishReason": "STOP"}],
-        "responseId": "r",
-    }
-    server = Server(answer, media="text/event-stream" if stream else "application/json")
-    if stream:
-        server.answers = [b"data: " + json.dumps(answer).encode() + b"\r\n\r\n"]
-    kwargs = dialect.encode(_all_requests()[name])
-    assert dialect._sdk_wire_contents(kwargs["contents"]) is not None  # the fast path is taken
-    if stream:
-        raw = [c async for c in await server.client.aio.models.generate_content_stream(**kwargs)]
-        items = [i async for i in dialect.stream(server.client.aio, kwargs)]
-        assert items[-1] == [i async for i in dialect.stream(_Chunks(raw), kwargs)][-1]
-    else:
-        raw = await server.client.aio.models.generate_content(**kwargs)
-        assert await dialect.create(server.client.aio, kwargs) == dialect.decode(raw)
-    assert len(server.sent) == 2
-    assert server.sent[1] == server.sent[0]  # method, URL, headers, body bytes
-    assert "http_options" not in kwargs["config"]  # the caller's kwargs are not changed
-
-
-ALL_RECORDINGS = recordings("gemini")
-
-
-@pytest.mark.parametrize("path", ALL_RECORDINGS, ids=[p.stem for p in ALL_RECORDINGS])
-async def test_recorded_histories_go_out_as_the_sdk_sends_them(path: Any) -> None:
-    """Each recorded request's history, read and encoded again: pre-built contents, the SDK's bytes."""
+@pytest.mark.parametrize("path", recordings("gemini"), ids=[p.stem for p in recordings("gemini")])
+async def test_recorded_histories_go_out_as_recorded(path: Any) -> None:
+    """A real request's contents, imported and sent again, are the recorded ones (in REST spelling)."""
     body = load(path)["request"]["body"]
     history = dialect.decode_history(body)
     if not any(m.role != "system" for m in history):
         pytest.skip("The recorded request holds no contents.")
-    for model in ("gemini-2.5-flash", "gemini-3-pro-preview"):
-        server = Server({"candidates": [{"content": {"parts": [{"text": "ok"}]}}], "responseId": "r"})
-        kwargs = dialect.encode(ModelRequest(model, history))
-        assert dialect._sdk_wire_contents(kwargs["contents"]) is not None
-        bare = dialect._bare(kwargs, kwargs.get("config") or {})  # then sent as a raw user would, with no config
-        raw = await server.client.aio.models.generate_content(
-            **({k: v for k, v in kwargs.items() if k != "config"} if bare else kwargs))
-        assert await dialect.create(server.client.aio, kwargs) == dialect.decode(raw)
-        assert server.sent[1] == server.sent[0]
+    server = Server(ANSWER)
+    await server.send(dialect.encode(ModelRequest("gemini-2.5-flash", history)))
+    [sent] = server.sent
+    assert sent["contents"] == _rest_contents(body["contents"])
+    assert (sent.get("systemInstruction") or {}).get("parts") == (body.get("systemInstruction") or {}).get(
+        "parts"
+    )
 
 
-def test_contents_the_sdk_would_spell_otherwise_take_its_path() -> None:
-    """Values `encode` never makes are left to the SDK (which then builds, or refuses, them itself)."""
-    good = {"role": "user", "parts": [{"text": "hi"}]}
-    assert dialect._sdk_wire_contents([good]) == [{"parts": [{"text": "hi"}], "role": "user"}]
-    for bad in (
-        [],
-        "hi",
-        [{"role": "user", "parts": [{"text": 3}]}],
-        [{"role": "user", "parts": [{"text": "hi", "videoMetadata": {}}]}],
-        [{"role": "model", "parts": [{"text": "", "thoughtSignature": "not base64!"}]}],
-        [{"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"b": b"bytes"}}}]}],
-        [{"role": "user", "parts": [{"inlineData": {"mimeType": "image/png", "data": "a\nb"}}]}],
-        [{"role": "user", "parts": [{"text": "hi"}], "extra": 1}],
-    ):
-        assert dialect._sdk_wire_contents(bad) is None, bad
-    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
-    with_options = {**kwargs["config"], "http_options": {"timeout": 5000}}
-    assert dialect._sdk_kwargs({**kwargs, "config": with_options})["contents"] == kwargs["contents"]
+def _rest_contents(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Recorded contents in REST spelling (some were recorded from google-genai: snake_case inside,
+    URL-safe base64), without the empty unsigned text parts that say nothing."""
+
+    def camel(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {(k.split("_")[0] + "".join(w.title() for w in k.split("_")[1:])): v for k, v in value.items()}
+
+    def standard(text: str) -> str:
+        text = text.replace("-", "+").replace("_", "/").rstrip("=")
+        return text + "=" * (-len(text) % 4)
+
+    def part(item: dict[str, Any]) -> dict[str, Any]:
+        out = camel(item)
+        if "thoughtSignature" in out:
+            out["thoughtSignature"] = standard(out["thoughtSignature"])
+        if "inlineData" in out:
+            out["inlineData"] = {**camel(out["inlineData"]), "data": standard(out["inlineData"]["data"])}
+        return out
+
+    out = []
+    for content in contents:
+        parts = [part(p) for p in content["parts"] if p.get("text") != "" or "thoughtSignature" in p]
+        if parts:
+            out.append({"role": content.get("role", "user"), "parts": parts})
+    return out
 
 
-@pytest.mark.parametrize("mode", MODES)
-async def test_a_bad_option_is_still_refused_before_sending(mode: str) -> None:
-    server = Server({"candidates": [], "responseId": "r"})
-    request = ModelRequest("gemini-2.5-flash", [Message.user("hi")], options={"not_an_option": 1})
-    kwargs = dialect.encode(request)
-    with pytest.raises(Exception) as raw:
-        await server.sdk_call(mode, kwargs)
-    with pytest.raises(type(raw.value)):
-        await dialect.create(server.dialect_client(mode), kwargs)
+async def test_the_callers_sdk_options_are_kept() -> None:
+    """Options in the SDK's own names go through the SDK; the caller's `http_options` are merged
+    with agentkit's, theirs winning."""
+    server = Server(ANSWER)
+    options = {
+        "safety_settings": [{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE"}],
+        "http_options": {
+            "timeout": 5000,
+            "headers": {"X-Tenant": "t1"},
+            "extra_body": {"generationConfig": {"topK": 3}, "cachedContent": "cachedContents/c1"},
+        },
+        "temperature": 0.5,
+    }
+    await server.send(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("Hi")], options=options)))
+    [body], [headers] = server.sent, server.headers
+    assert body["safetySettings"] == [{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE"}]
+    assert body["generationConfig"] == {"temperature": 0.5, "topK": 3}
+    assert body["cachedContent"] == "cachedContents/c1"
+    assert headers["x-tenant"] == "t1" and headers["x-server-timeout"] == "5"
+    assert headers["x-goog-api-key"] == "sk-test"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"not_an_option": 1}, {"temperature": "hot"}, {"seed": "seven"}],
+    ids=["unknown", "type", "typed own"],
+)
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+async def test_a_bad_option_is_refused_before_sending(options: dict[str, Any], stream: bool) -> None:
+    server = _server(stream)
+    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")], options=options))
+    with pytest.raises(ValueError, match=next(iter(options))):
+        await server.send(kwargs, stream=stream)
     assert server.sent == []
 
 
 # ---------------------------------------------------------------------------------- answers
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("path", RECORDINGS, ids=[p.stem for p in RECORDINGS])
-async def test_every_recorded_answer_reads_as_the_sdk_parse(
-    path: Any, mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_every_recorded_answer_reads_as_its_sdk_object_does(path: Any) -> None:
+    """The JSON body and google-genai's public object of the same answer give the same Turn."""
     recording = load(path)
-    server = Server(
-        response_bytes(recording), media="text/event-stream" if recording["stream"] else "application/json"
-    )
+    if path.stem.startswith("c_stream_json_array"):
+        pytest.skip("google-genai cannot read a JSON-array stream (see tests/replay/test_replay_gemini.py).")
+    stream = recording["stream"]
+    server = Server(response_bytes(recording), media="text/event-stream" if stream else "application/json")
     kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
-    if recording["stream"]:
-        if path.stem.startswith("c_stream_json_array"):
-            pytest.skip(
-                "google-genai cannot read a JSON-array stream (see tests/replay/test_replay_gemini.py)."
-            )
-        chunks = [c async for c in await server.client.aio.models.generate_content_stream(**kwargs)]
-        items = [i async for i in dialect.stream(_Chunks(chunks), kwargs)]
-        assert comparable(items) == comparable(await _reference_stream(chunks))
-        return
-    expected = dialect.decode(await server.sdk_call(mode, kwargs))
-    _no_sdk_parse(monkeypatch)  # these plain answers must take the fast path
-    assert await dialect.create(server.dialect_client(mode), kwargs) == expected
+    turn = (await server.send(kwargs, stream=stream))[-1]
+    if stream:  # the SDK's chunks, gathered by the test: one object per chunk
+        chunks = [
+            c async for c in await server.client.models.generate_content_stream(model="m", contents="hi")
+        ]
+        assert comparable(turn) == comparable(await _reference_stream(chunks))
+    else:
+        parsed = await server.client.models.generate_content(model="m", contents="hi")
+        assert comparable(turn) == comparable(dialect.decode(parsed))
+    assert turn.message.parts
 
 
 def _reply(parts: Any, **candidate: Any) -> dict[str, Any]:
@@ -358,148 +442,188 @@ def _reply(parts: Any, **candidate: Any) -> dict[str, Any]:
     }
 
 
-#: Answers read directly: their Turn must be the SDK parse's.
-PLAIN: dict[str, Any] = {
-    "signatures everywhere": _reply(
-        [
-            {"text": "think", "thought": True, "thoughtSignature": SIG[0]},
-            {"text": "more", "thought": True},
-            {"text": "answer", "thoughtSignature": "c2lnMg"},  # unpadded
-            {"text": " goes on", "thought": False},
-            {"text": "", "thoughtSignature": "c2lnMw="},
-            {"thoughtSignature": "-_-_"},  # URL-safe
-            {"functionCall": {"name": "a", "args": {"x": [1, {"y": None}]}}, "thoughtSignature": "AbC-_w=="},
-            {"functionCall": {"name": "b"}},
-            {"functionCall": {"id": "c1", "name": "c", "args": None}},
-            {"text": None},
-            {},
-            {"text": "tail"},
-        ],
-        finishReason="STOP",
-        safetyRatings=[{"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"}],
+def _summary(turn: Turn) -> tuple[Any, ...]:
+    parts: list[Any] = []
+    for part in turn.message.parts:
+        if isinstance(part, TextPart):
+            parts.append(("text", part.text))
+        elif isinstance(part, ReasoningPart):
+            parts.append(("reasoning", part.text, part.signature, part.extra.get(dialect.SIGNATURE_ON)))
+        elif isinstance(part, ToolCallPart):
+            parts.append(("call", part.name, part.arguments, part.signature, bool(part.extra)))
+        elif isinstance(part, ImagePart):
+            parts.append(("image", part.image.data, part.image.url, part.image.mime_type))
+    return tuple(parts), turn.finish_reason, turn.raw_finish_reason
+
+
+#: Answers of every shape agentkit reads, and what they decode to.
+READABLE: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "signatures in every spelling": (
+        _reply(
+            [
+                {"text": "think", "thought": True, "thoughtSignature": SIG[0]},
+                {"text": "answer", "thoughtSignature": "c2lnMg"},  # unpadded
+                {"text": " goes on", "thought": False},
+                {"text": "", "thoughtSignature": "c2lnMw="},  # short of padding
+                {"thoughtSignature": "-_-_"},  # URL-safe
+                {
+                    "functionCall": {"name": "a", "args": {"x": [1, {"y": None}]}},
+                    "thoughtSignature": "AbC-_w==",
+                },
+                {"functionCall": {"id": "c1", "name": "c", "args": None}},
+                {"text": None},
+                {},
+                {"executableCode": {"language": "PYTHON", "code": "print(1)"}},
+                {"text": "tail", "brandNew": {"x": 1}},
+            ],
+            finishReason="STOP",
+            safetyRatings=[{"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"}],
+        ),
+        (
+            (
+                ("reasoning", "think", SIG[0], None),
+                ("reasoning", "", "c2lnMg==", "text"),
+                ("text", "answer"),
+                ("text", " goes on"),
+                ("reasoning", "", "c2lnMw==", "empty_text"),
+                ("reasoning", "", "+/+/", "empty_text"),
+                ("call", "a", {"x": [1, {"y": None}]}, "AbC+/w==", True),
+                ("call", "c", {}, None, False),
+                ("text", "tail"),
+            ),
+            "tool_calls",
+            "STOP",
+        ),
     ),
-    "blocked prompt": {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "responseId": "r"},
-    "blocked, no candidates": {
-        "candidates": [],
-        "promptFeedback": {"blockReason": "SAFETY"},
-        "responseId": "r",
-    },
-    "a candidate and a block reason": {
-        **_reply([{"text": "a"}]),
-        "promptFeedback": {"blockReason": "SAFETY"},
-    },
-    "parts null": _reply(None, finishReason="MAX_TOKENS"),
-    "content null": {"candidates": [{"content": None, "finishReason": "RECITATION"}], "responseId": "r"},
-    "unknown top-level field": {**_reply([{"text": "a"}], finishReason="STOP"), "brandNew": [1]},
+    "images": (
+        _reply(
+            [
+                {"inlineData": {"mimeType": "image/png", "data": PNG_B64}},
+                {"fileData": {"mimeType": "image/jpeg", "fileUri": "gs://b/x.jpg"}},
+            ],
+            finishReason="STOP",
+        ),
+        ((("image", PNG, None, "image/png"), ("image", None, "gs://b/x.jpg", "image/jpeg")), "stop", "STOP"),
+    ),
+    "snake_case part": (
+        _reply([{"function_call": {"name": "f", "id": "i"}}]),
+        ((("call", "f", {}, None, False),), "tool_calls", None),
+    ),
+    "blocked prompt": (
+        {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}},
+        ((), "content_filter", "PROHIBITED_CONTENT"),
+    ),
+    "blocked, no candidates": (
+        {"candidates": [], "promptFeedback": {"blockReason": "SAFETY"}},
+        ((), "content_filter", "SAFETY"),
+    ),
+    "a candidate and a block reason": (
+        {**_reply([{"text": "a"}]), "promptFeedback": {"blockReason": "SAFETY"}},
+        ((("text", "a"),), "other", None),
+    ),
+    "parts null": (_reply(None, finishReason="MAX_TOKENS"), ((), "length", "MAX_TOKENS")),
+    "content null": (
+        {"candidates": [{"content": None, "finishReason": "RECITATION"}]},
+        ((), "content_filter", "RECITATION"),
+    ),
+    "unknown finish reason": (
+        _reply([{"text": "x"}], finishReason="WEIRD_NEW"),
+        ((("text", "x"),), "other", "WEIRD_NEW"),
+    ),
+    "unknown top-level field": (
+        {**_reply([{"text": "a"}], finishReason="STOP"), "brandNew": [1]},
+        ((("text", "a"),), "stop", "STOP"),
+    ),
+    "empty object": ({}, ((), "other", None)),
+    "empty body": (b"", ((), "other", None)),
 }
 
-#: Answers the fast reading does not take on trust: the SDK's parse decides (a Turn or an exception).
-UNUSUAL: dict[str, Any] = {
-    "no responseId": {
-        k: v for k, v in _reply([{"functionCall": {"name": "f"}}]).items() if k != "responseId"
-    },
-    "empty responseId": {**_reply([{"functionCall": {"name": "f"}}]), "responseId": ""},
-    "lowercase finish reason": _reply([{"text": "x"}], finishReason="stop"),
-    "unknown finish reason": _reply([{"text": "x"}], finishReason="WEIRD_NEW"),
-    "finish reason not a string": _reply([{"text": "x"}], finishReason=3),
-    "lowercase block reason": {"promptFeedback": {"blockReason": "safety"}, "responseId": "r"},
-    "image and code parts": _reply(
-        [
-            {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(PNG).decode()}},
-            {"fileData": {"mimeType": "image/jpeg", "fileUri": "gs://b/x.jpg"}},
-            {"executableCode": {"language": "PYTHON", "code": "print(1)"}},
-            {"text": "done"},
-        ],
-        finishReason="STOP",
+
+@pytest.mark.parametrize("name", list(READABLE))
+async def test_an_answer_of_any_readable_shape_decodes(name: str) -> None:
+    body, expected = READABLE[name]
+    [turn] = await Server(body).send(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")])))
+    assert _summary(turn) == expected
+    plain = (json.loads(body) if body else {}) if isinstance(body, bytes) else body
+    assert comparable(turn) == comparable(dialect.decode(plain))  # the same Turn from the JSON itself
+    if isinstance(body, dict) and body.get("usageMetadata"):
+        assert turn.usage == ak.Usage(input_tokens=3, output_tokens=9, reasoning_tokens=7)
+
+
+def test_calls_without_ids_get_stable_ids_from_the_answer() -> None:
+    body = {k: v for k, v in _reply([{"functionCall": {"name": "f"}}]).items() if k != "responseId"}
+    first = dialect.decode(body).message.tool_calls[0].id
+    assert first == dialect.decode(copy.deepcopy(body)).message.tool_calls[0].id
+    assert first.startswith("call_0_f_")
+    assert dialect.decode({**body, "responseId": "r2"}).message.tool_calls[0].id != first
+
+
+#: Answers of a shape agentkit cannot read, and the field the error names.
+MALFORMED: dict[str, tuple[Any, str]] = {
+    "text not a string": (_reply([{"text": 5}]), "`text`"),
+    "thought a string": (_reply([{"text": "a", "thought": "yes"}]), "`thought`"),
+    "call name a number": (_reply([{"functionCall": {"name": 3}}]), "`functionCall.name`"),
+    "call id a number": (_reply([{"functionCall": {"name": "f", "id": 3}}]), "`functionCall.id`"),
+    "args a list": (_reply([{"functionCall": {"name": "f", "args": [1]}}]), "`functionCall.args`"),
+    "call a string": (_reply([{"functionCall": "f"}]), "`functionCall`"),
+    "part a string": (_reply(["x"]), "`part`"),
+    "parts a string": (_reply("x"), "`content.parts`"),
+    "content a string": ({"candidates": [{"content": "x"}]}, "`content`"),
+    "candidate a string": ({"candidates": ["x"]}, "`candidates[0]`"),
+    "candidates an object": ({"candidates": {"a": 1}}, "`candidates`"),
+    "signature not base64": (_reply([{"text": "a", "thoughtSignature": "c2ln!"}]), "`thoughtSignature`"),
+    "signature a number": (_reply([{"text": "a", "thoughtSignature": 5}]), "`thoughtSignature`"),
+    "image data not base64": (
+        _reply([{"inlineData": {"mimeType": "image/png", "data": "a!b"}}]),
+        "`inlineData.data`",
     ),
-    "unknown part field": _reply([{"text": "a", "brandNew": {"x": 1}}]),
-    "snake_case part": _reply([{"function_call": {"name": "f", "id": "i"}}]),
-    "streamed-call field": _reply([{"functionCall": {"name": "f", "willContinue": True}}]),
-    "text not a string": _reply([{"text": 5}]),
-    "thought a string": _reply([{"text": "a", "thought": "yes"}]),
-    "thought a number": _reply([{"text": "a", "thought": 1}]),
-    "thought the string 'no'": _reply([{"text": "a", "thought": "no"}]),
-    "call name a number": _reply([{"functionCall": {"name": 3}}]),
-    "call id a number": _reply([{"functionCall": {"name": "f", "id": 3}}]),
-    "args a list": _reply([{"functionCall": {"name": "f", "args": [1]}}]),
-    "call a string": _reply([{"functionCall": "f"}]),
-    "part a string": _reply(["x"]),
-    "parts a string": _reply(""),
-    "parts an object": _reply({}),
-    "content a string": {"candidates": [{"content": "x"}], "responseId": "r"},
-    "candidate a string": {"candidates": ["x"], "responseId": "r"},
-    "candidates a string": {"candidates": "x", "responseId": "r"},
-    "candidates an object": {"candidates": {"a": 1}, "responseId": "r"},
-    "signature with mixed alphabets": _reply([{"text": "a", "thoughtSignature": "Ab+-"}]),
-    "signature with a space": _reply([{"text": "a", "thoughtSignature": "c2ln "}]),
-    "signature with stray bits": _reply([{"text": "a", "thoughtSignature": "AbC-_d=="}]),
-    "signature a number": _reply([{"text": "a", "thoughtSignature": 5}]),
-    "responseId a number": {"responseId": 5},
-    "modelVersion a number": {"responseId": "r", "modelVersion": 5},
-    "usage count a float": {"responseId": "r", "usageMetadata": {"promptTokenCount": 5.0}},
-    "usage count a string": {"responseId": "r", "usageMetadata": {"promptTokenCount": "5"}},
-    "usage a list": {"responseId": "r", "usageMetadata": [1]},
-    "feedback a string": {"responseId": "r", "promptFeedback": "x"},
-    "a list": [1, 2],
-    "a string": "hello",
-    "null": None,
-    "empty object": {},
-    "empty body": b"",
-    "JSON cut off": b'{"candidates": [{"content',
-    "HTML": b"<html>Bad gateway</html>",
+    "finish reason a number": (_reply([{"text": "x"}], finishReason=3), "`finishReason`"),
+    "responseId a number": ({"responseId": 5}, "`responseId`"),
+    "modelVersion a number": ({"modelVersion": 5}, "`modelVersion`"),
+    "usage count a string": ({"usageMetadata": {"promptTokenCount": "5"}}, "`promptTokenCount`"),
+    "usage a list": ({"usageMetadata": [1]}, "`usageMetadata`"),
+    "feedback a string": ({"promptFeedback": "x"}, "`promptFeedback`"),
+    "a list": ([1, 2], "not a JSON object"),
+    "null": (None, "not a JSON object"),
+    "JSON cut off": (b'{"candidates": [{"content', "line 1 column"),
+    "HTML": (b"<html>Bad gateway</html>", "Expecting value"),
 }
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")  # google-genai warns about unknown enum values
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", list(PLAIN) + list(UNUSUAL))
-async def test_an_answer_ends_as_the_sdk_parse_makes_it_end(
-    name: str, mode: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    body = PLAIN.get(name, UNUSUAL.get(name))
+@pytest.mark.parametrize("name", list(MALFORMED))
+async def test_an_answer_of_unexpected_shape_fails_naming_the_field(name: str) -> None:
+    body, says = MALFORMED[name]
     server = Server(body if isinstance(body, bytes) else json.dumps(body).encode())
-    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
-
-    async def parsed_by_the_sdk() -> Turn:
-        return dialect.decode(await server.sdk_call(mode, kwargs))
-
-    expected = await _outcome(parsed_by_the_sdk())
-    if name in PLAIN:
-        assert not isinstance(expected, str)
-        _no_sdk_parse(monkeypatch)
-    assert await _outcome(dialect.create(server.dialect_client(mode), kwargs)) == expected
+    with pytest.raises(ValueError, match=says.replace("[", r"\[").replace("]", r"\]")):
+        await server.send(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")])))
 
 
-def test_the_base64_rule_is_pydantics() -> None:
-    """`_sdk_takes_base64` says yes exactly where the SDK's model decodes a signature."""
-    from google.genai import types
-
-    def sdk_takes(text: str) -> bool:
-        try:
-            types.Part.model_validate({"thoughtSignature": text})
-        except ValueError:
-            return False
-        return True
-
-    alphabet = "AQw+/-_="
-    texts = ["".join(t) for n in range(6) for t in itertools.product(alphabet, repeat=n)]
-    texts += [" c2ln", "c2ln\n", "YQ==YQ==", "c2lnMQ===", "c2lnMQ!", SIG[0], SIG[0].rstrip("=")]
-    wrong = [t for t in texts if dialect._sdk_takes_base64(t) != sdk_takes(t)]
-    assert not wrong
-    for text in texts:  # and then the text agentkit keeps is the SDK's bytes in standard base64
-        if dialect._sdk_takes_base64(text):
-            signature = types.Part.model_validate({"thoughtSignature": text}).thought_signature
-            assert dialect._b64_text(text) == base64.b64encode(signature or b"").decode()
+@pytest.mark.parametrize("name", ["text not a string", "a list", "HTML"])
+async def test_an_agent_reports_an_unreadable_answer_as_malformed(name: str) -> None:
+    body, says = MALFORMED[name]
+    recording = {
+        "status": 200,
+        "stream": False,
+        "response_body": body.decode() if isinstance(body, bytes) else json.dumps(body),
+        "response_headers": {"content-type": "application/json"},
+    }
+    with replay(recording) as server:
+        relay = ak.Relay(server.url, api_key="sk-test", max_retries=0)
+        agent = ak.Agent("gemini-2.5-flash", relay=relay, display=False)
+        with pytest.raises(ak.UpstreamError) as info:
+            await agent.arun("hi")
+    assert info.value.code == "malformed_response"
+    assert "could not be read" in str(info.value) and says.split("[")[0] in str(info.value)
+    assert agent.history == []  # nothing half-decoded was kept
 
 
 # ------------------------------------------------------------------------------- continuation
 
 
-def _hop(text: str, finish: str, token: str | None = None, response_id: str = "r1") -> dict[str, Any]:
-    candidate: dict[str, Any] = {
-        "content": {"role": "model", "parts": [{"text": text}]},
-        "finishReason": finish,
-    }
+def _hop(text: str, finish: str | None, token: str | None = None, response_id: str = "r1") -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
+    if finish:
+        candidate["finishReason"] = finish
     if token:
         candidate["continuationToken"] = token
     return {
@@ -510,116 +634,81 @@ def _hop(text: str, finish: str, token: str | None = None, response_id: str = "r
     }
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("automatic", [None, False], ids=["default", "off"])
-async def test_automatic_continuation_happens_as_with_the_sdk(mode: str, automatic: bool | None) -> None:
-    """google-genai follows a `continuationToken` itself; with the raw answer, `create` does the same."""
+@pytest.mark.parametrize("automatic", [None, True, False], ids=["default", "on", "off"])
+async def test_a_continued_answer_is_followed_and_merged(automatic: bool | None) -> None:
     hops = (
-        _hop("Hello ", "CONTINUATION", "dG9rMQ=="),
-        _hop("big ", "CONTINUATION", "dG9rMg==", "r2"),
-        _hop("world.", "STOP", response_id="r3"),
+        _hop("Hello ", "CONTINUATION", "dG9r+/1=="),
+        _hop("big ", None, "dG9r-_2", "r2"),  # no finish reason: a checkpoint, resumed too
+        _hop("world.", "STOP", "ignored", "r3"),  # a finished answer is not continued
     )
     options = {} if automatic is None else {"automatic_continuation": automatic}
-    history = [Message.system("Be brief."), Message.user("hi")]  # not bare: the raw-answer path
-    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", history, options=options))
-    sdk, ours = Server(*hops), Server(*hops)
-    expected = dialect.decode(await sdk.sdk_call(mode, kwargs))
-    turn = await dialect.create(ours.dialect_client(mode), kwargs)
-    assert ours.sent == sdk.sent  # the same requests, tokens included
-    assert len(ours.sent) == (3 if automatic is None else 1)
-    assert turn == expected
-    assert turn.message.text == ("Hello big world." if automatic is None else "Hello ")
+    server = Server(*hops)
+    kwargs = dialect.encode(
+        ModelRequest("gemini-2.5-flash", [Message.system("Be brief."), Message.user("hi")], options=options)
+    )
+    [turn] = await server.send(kwargs)
+    if automatic is False:
+        assert len(server.sent) == 1
+        assert (turn.message.text, turn.finish_reason, turn.raw_finish_reason) == (
+            "Hello ",
+            "other",
+            "CONTINUATION",
+        )
+        return
+    first, *later = server.sent
+    assert "continuationToken" not in first
+    assert [hop.pop("continuationToken") for hop in later] == ["dG9r+/1==", "dG9r-_2"]  # as received
+    assert later == [first, first]  # otherwise the same request
+    assert turn.message.text == "Hello big world."
+    assert turn.message.parts == [TextPart("Hello "), TextPart("big "), TextPart("world.")]
+    assert (turn.finish_reason, turn.raw_finish_reason, turn.model) == ("stop", "STOP", "gemini-x")
+    assert turn.usage == ak.Usage(input_tokens=30, output_tokens=12)
 
 
-def test_the_sdk_names_the_fallbacks_use_exist() -> None:
-    """The slow paths call a few private google-genai functions; an SDK upgrade that moves them fails here."""
-    from google.genai import _extra_utils, models, types
-
-    assert "should_return_http_response" in types.GenerateContentConfig.model_fields
-    assert callable(models._GenerateContentResponse_from_mldev)
-    assert callable(types.GenerateContentResponse._from_response)
-    assert callable(_extra_utils.should_continue_generation)
-    assert callable(_extra_utils.merge_continuation_responses)
+async def test_a_repeated_continuation_token_ends_the_answer() -> None:
+    server = Server(_hop("a", "CONTINUATION", "dG9r"), _hop("b", "CONTINUATION", "dG9r"))
+    [turn] = await server.send(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")])))
+    assert len(server.sent) == 2 and turn.message.text == "ab"
 
 
 # ------------------------------------------------------------------------------------ stream
 
 
-class _Chunks:
-    """`client.models` whose stream replays SDK chunk objects."""
-
-    def __init__(self, chunks: list[Any]) -> None:
-        self.chunks = chunks
-        self.models = self
-
-    async def generate_content_stream(self, **kwargs: Any) -> AsyncIterator[Any]:
-        async def generator() -> AsyncIterator[Any]:
-            for chunk in self.chunks:
-                yield chunk
-
-        return generator()
-
-
-async def _reference_stream(chunks: list[Any]) -> list[Any]:
-    """The straightforward accumulation (before the fast path): dump every part, merge, decode an SDK response."""
-    from google.genai import types
-
-    items: list[Any] = []
-    merged: list[dict[str, Any]] = []
-    finish = usage = feedback = model_version = response_id = None
-    call_index = 0
+async def _reference_stream(chunks: list[Any]) -> Turn:
+    """The straightforward gathering of a stream: every part dumped, text pieces of a kind merged,
+    a signed piece starting a new part, then the JSON answer decoded."""
+    parts: list[dict[str, Any]] = []
+    body: dict[str, Any] = {}
+    finish = None
     for chunk in chunks:
-        response_id = chunk.response_id or response_id
-        model_version = chunk.model_version or model_version
-        usage = chunk.usage_metadata or usage
-        feedback = chunk.prompt_feedback or feedback
-        candidate = chunk.candidates[0] if chunk.candidates else None
-        if candidate is None:
-            continue
-        if candidate.finish_reason is not None:
-            finish = candidate.finish_reason
-        for part in (candidate.content.parts if candidate.content is not None else None) or ():
-            plain = part.model_dump(exclude_none=True)
-            call = plain.get("function_call")
-            if call is not None:
-                name = call.get("name") or ""
-                call_id = call.get("id") or (
-                    dialect._call_id(call_index, name, response_id) if response_id else None
-                )
-                arguments = json.dumps(call.get("args") or {}, ensure_ascii=False)
-                items.append(ToolCallDelta(call_index, id=call_id, name=name, arguments=arguments))
-                call_index += 1
-            elif plain.get("text"):
-                items.append(
-                    ReasoningDelta(plain["text"]) if plain.get("thought") else TextDelta(plain["text"])
-                )
-            previous = merged[-1] if merged else None
-            text_keys = {"text", "thought", "thought_signature"}
+        dumped = chunk.model_dump(mode="json", by_alias=True, exclude_none=True)
+        body.update(
+            {
+                k: v
+                for k, v in dumped.items()
+                if k in ("responseId", "modelVersion", "usageMetadata", "promptFeedback")
+            }
+        )
+        candidate = (dumped.get("candidates") or [{}])[0]
+        finish = candidate.get("finishReason", finish)
+        for part in candidate.get("content", {}).get("parts", []):
+            previous = parts[-1] if parts else None
+            text_keys = {"text", "thought", "thoughtSignature"}
             if (
                 previous is not None
-                and plain.get("text") is not None
-                and plain.keys() <= text_keys
-                and not plain.get("thought_signature")
+                and part.get("text") is not None
+                and part.keys() <= text_keys
+                and not part.get("thoughtSignature")
                 and previous.get("text") is not None
                 and previous.keys() <= text_keys
-                and bool(previous.get("thought")) == bool(plain.get("thought"))
+                and bool(previous.get("thought")) == bool(part.get("thought"))
             ):
-                previous["text"] += plain["text"]
+                previous["text"] += part["text"]
             else:
-                merged.append(plain)
-    candidates = None
-    if merged or finish is not None:
-        content = types.Content(role="model", parts=[types.Part.model_validate(p) for p in merged])
-        candidates = [types.Candidate(content=content, finish_reason=finish)]
-    response = types.GenerateContentResponse(
-        candidates=candidates,
-        usage_metadata=usage,
-        prompt_feedback=feedback,
-        model_version=model_version,
-        response_id=response_id,
-    )
-    items.append(dialect.decode(response))
-    return items
+                parts.append(part)
+    if parts or finish is not None:
+        body["candidates"] = [{"content": {"parts": parts}, "finishReason": finish}]
+    return dialect.decode(body)
 
 
 def _chunk(parts: list[dict[str, Any]] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -648,7 +737,7 @@ STREAMS: dict[str, list[dict[str, Any]]] = {
         _chunk([{"functionCall": {"id": "c2", "name": "g", "args": {}}}]),
         _chunk([{"text": "", "thoughtSignature": SIG[3]}], usageMetadata={"promptTokenCount": 4}),
         _chunk([{"text": "after an empty signed part"}]),
-        _chunk([{"inlineData": {"mimeType": "image/png", "data": base64.b64encode(PNG).decode()}}]),
+        _chunk([{"inlineData": {"mimeType": "image/png", "data": PNG_B64}}]),
         _chunk([{"text": "end"}], "STOP", usageMetadata={"promptTokenCount": 4, "candidatesTokenCount": 9}),
     ],
     "thought, answer, thought, unsigned": [
@@ -667,59 +756,68 @@ STREAMS: dict[str, list[dict[str, Any]]] = {
 
 
 @pytest.mark.parametrize("name", list(STREAMS))
-async def test_the_stream_gives_the_reference_accumulations_deltas_and_turn(name: str) -> None:
-    sse = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in STREAMS[name]).encode()
-    server = Server(sse, media="text/event-stream")
+async def test_the_stream_gives_the_deltas_and_the_gathered_answers_turn(name: str) -> None:
+    server = Server(_sse(*STREAMS[name]), media="text/event-stream")
     kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")]))
-    chunks = [c async for c in await server.client.aio.models.generate_content_stream(**kwargs)]
-    items = [i async for i in dialect.stream(_Chunks(chunks), kwargs)]
-    assert comparable(items) == comparable(await _reference_stream(chunks))
-    assert isinstance(items[-1], Turn)
+    *deltas, turn = await server.send(kwargs, stream=True)
+    chunks = [c async for c in await server.client.models.generate_content_stream(model="m", contents="hi")]
+    assert comparable(turn) == comparable(await _reference_stream(chunks))
+    assert "".join(d.text for d in deltas if isinstance(d, TextDelta)) == turn.message.text
+    reasoning = "".join(p.text for p in turn.message.parts if isinstance(p, ReasoningPart))
+    assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == reasoning
+    calls = [d for d in deltas if isinstance(d, ToolCallDelta)]
+    assert [(d.name, json.loads(d.arguments)) for d in calls] == [
+        (c.name, c.arguments) for c in turn.message.tool_calls
+    ]
+    if turn.message.tool_calls and name != "no response id":  # with an id to seed them, delta ids are final
+        assert [d.id for d in calls] == [c.id for c in turn.message.tool_calls]
 
 
-async def test_through_an_agent_the_fast_path_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """End to end on the emulator: an agent's non-streaming Gemini turns take the raw answer."""
-    from agentkit.emulator import serve
+async def test_a_continued_stream_is_one_answer() -> None:
+    """google-genai follows a stream's continuation token itself; its hops make one Turn here."""
+    first = _sse(
+        _chunk([{"text": "Hello "}], responseId="r1", usageMetadata={"promptTokenCount": 5}),
+        {
+            **_chunk(None, "CONTINUATION"),
+            "candidates": [{"finishReason": "CONTINUATION", "continuationToken": "dG9r"}],
+        },
+    )
+    second = _sse(
+        _chunk([{"text": "world."}], "STOP", responseId="r2", usageMetadata={"promptTokenCount": 5})
+    )
+    server = Server(first, second, media="text/event-stream")
+    *_, turn = await server.send(
+        dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("hi")])), stream=True
+    )
+    assert len(server.sent) == 2 and server.sent[1]["contents"] == server.sent[0]["contents"]
+    assert (turn.message.text, turn.finish_reason) == ("Hello world.", "stop")
 
-    _no_sdk_parse(monkeypatch)
-    seen: list[bool] = []
-    original = dialect._http_body
 
-    def spy(response: Any) -> str | None:
-        text = original(response)
-        seen.append(text is not None)
-        return text
+class _Chunks:
+    """`client.models` whose stream is an async generator we can watch being closed."""
 
-    monkeypatch.setattr(dialect, "_http_body", spy)
-    with serve() as relay:
-        agent = ak.Agent("gemini-2.5-flash", system="Be brief.", relay=relay, display=False)
-        reply = await agent.arun("Say hello.")
-    assert reply.text and seen and all(seen)
+    def __init__(self, chunks: list[Any]) -> None:
+        self.chunks = chunks
+        self.closed = False
+        self.models = self
+
+    async def generate_content_stream(self, **kwargs: Any) -> AsyncIterator[Any]:
+        async def generator() -> AsyncIterator[Any]:
+            try:
+                for chunk in self.chunks:
+                    yield chunk
+            finally:
+                self.closed = True
+
+        return generator()
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
-async def test_a_bare_one_message_request_goes_without_config(mode: str, stream: bool) -> None:
-    """Nothing to configure and one message: sent as a raw SDK user sends it, with no config (which
-    would cost the SDK more than the raw answer saves), and decoded as before."""
-    answer = {"candidates": [{"content": {"parts": [{"text": "Hello."}]}, "finishReason": "STOP"}], "responseId": "r"}
-    kwargs = dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("Say hello.")]))
-    assert dialect._bare(kwargs, kwargs["config"])
-    plain = {key: value for key, value in kwargs.items() if key != "config"}
-    media = "text/event-stream" if stream else "application/json"
-    sdk, ours = Server(answer, media=media), Server(answer, media=media)
-    if stream:
-        sdk.answers = ours.answers = [b"data: " + json.dumps(answer).encode() + b"\r\n\r\n"]
-        if mode == "async":
-            [_ async for _ in await sdk.client.aio.models.generate_content_stream(**plain)]
-        else:
-            list(sdk.client.models.generate_content_stream(**plain))
-        items = [i async for i in dialect.stream(ours.dialect_client(mode), kwargs)]
-        turn = items[-1]
-    else:
-        await sdk.sdk_call(mode, plain)
-        turn = await dialect.create(ours.dialect_client(mode), kwargs)
-    assert ours.sent == sdk.sent  # no `generationConfig: {}`: the raw SDK user's request
-    assert isinstance(turn, Turn) and turn.message.text == "Hello." and turn.finish_reason == "stop"
-    assert not dialect._bare(dialect.encode(ModelRequest("gemini-2.5-flash", [Message.user("a"), Message.user("b")])),
-                             {"automatic_function_calling": {"disable": True}})
+async def test_the_stream_closes_the_response_when_the_consumer_stops_early() -> None:
+    from google.genai import types
+
+    chunks = [types.GenerateContentResponse.model_validate(_chunk([{"text": w}])) for w in ("a", "b", "c")]
+    client = _Chunks(chunks)
+    generator: Any = dialect.stream(client, dialect.encode(ModelRequest("m", [Message.user("hi")])))
+    assert await anext(generator) == TextDelta("a")
+    await generator.aclose()
+    assert client.closed

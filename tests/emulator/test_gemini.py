@@ -278,3 +278,64 @@ def test_api_versions(em: Emulator, version: str) -> None:
     client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=em.url, api_version=version))
     assert client.models.generate_content(model="gemini-2.5-flash", contents="v").text == "You said: v"
     assert em.log.last.path == f"/{version}/models/gemini-2.5-flash:generateContent"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+def test_an_agents_request_arrives_in_rest_spelling(em: Emulator, stream: bool) -> None:
+    """What agentkit's Gemini dialect puts on the wire, as the emulator received it: the REST form."""
+    import agentkit as ak
+
+    def get_weather(city: str, unit: str | None = None) -> str:
+        """Weather.
+
+        Args:
+            city: The city.
+            unit: "c" or "f".
+        """
+        return "sunny"
+
+    em.script(Turn(tool_calls=[("get_weather", {"city": "Quito"})]), Turn(text="Sunny."), door="gemini")
+    agent = ak.Agent(
+        "gemini-2.5-flash", tools=[get_weather], system="Be brief.", relay=ak.Relay(em.url), display=False
+    )
+    if stream:
+        run = agent.stream("Weather in Quito?", temperature=0.3, reasoning="low")
+        list(run)
+        reply = run.reply
+    else:
+        reply = agent("Weather in Quito?", temperature=0.3, reasoning="low")
+    assert reply is not None and reply.text == "Sunny."
+    first, second = (record.body for record in em.log.for_door("gemini"))
+    tool = ak.tool(get_weather).to_schema("gemini")
+    assert first["tools"] == [
+        {
+            "functionDeclarations": [
+                {
+                    "name": "get_weather",
+                    "description": tool["description"],
+                    "parametersJsonSchema": tool["parameters_json_schema"],
+                }
+            ]
+        }
+    ]
+    assert first["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
+    assert first["generationConfig"] == {
+        "temperature": 0.3,
+        "thinkingConfig": {"includeThoughts": True, "thinkingBudget": 1024},
+    }
+    assert first["contents"] == [{"role": "user", "parts": [{"text": "Weather in Quito?"}]}]
+    call, result = second["contents"][1:]
+    assert call["role"] == "model" and call["parts"][-1]["functionCall"]["args"] == {"city": "Quito"}
+    assert result == {
+        "role": "user",
+        "parts": [
+            {
+                "functionResponse": {
+                    "id": call["parts"][-1]["functionCall"]["id"],
+                    "name": "get_weather",
+                    "response": {"output": "sunny"},
+                }
+            }
+        ],
+    }
+    assert set(first) == set(second) == {"contents", "systemInstruction", "tools", "generationConfig"}

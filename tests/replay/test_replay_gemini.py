@@ -9,8 +9,9 @@ raw `alt=sse` text for streams). The request is rebuilt the way the agent builds
 1. the decoded Turn matches the recording (answer and thought text, function calls, every thought
    signature on the part it came on, usage, finish reason), computed here from the recorded body;
 2. the request we sent has the recorded contents (function calls and responses paired by position
-   and name, signatures equal after base64 decoding: the SDK sends them URL-safe), system
-   instruction, tools and generation config;
+   and name, tool results with the response object they were recorded with, signatures equal after
+   base64 decoding: some recordings come from google-genai, which sends them URL-safe), system
+   instruction, tools and generation config, in Gemini's REST spelling;
 3. error recordings raise a google-genai error that `Relay.map_error` turns into the right
    agentkit error (Gemini's 400 API_KEY_INVALID is an authentication error).
 
@@ -64,10 +65,18 @@ def _model(recording: dict[str, Any]) -> str:
 
 
 def _declarations(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function declarations, their keys in REST spelling (some recordings came from google-genai)."""
     tools = body.get("tools") or []
     return [
-        d for tool in tools for d in tool.get("functionDeclarations", tool.get("function_declarations", []))
+        {_camel(key): value for key, value in d.items()}
+        for tool in tools
+        for d in tool.get("functionDeclarations", tool.get("function_declarations", []))
     ]
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def _request(recording: dict[str, Any]) -> ModelRequest:
@@ -121,12 +130,10 @@ def _part(part: dict[str, Any]) -> dict[str, Any] | None:
     if (call := _get(part, "function_call")) is not None:
         out["call"] = {"name": call["name"], "args": call.get("args", {}), "id": call.get("id")}
     elif (response := _get(part, "function_response")) is not None:
-        [(key, value)] = response["response"].items()
         out["response"] = {
             "name": response["name"],
             "id": response.get("id"),
-            "value": value,
-            "error": key == "error",
+            "response": response["response"],
         }
     elif (inline := _get(part, "inline_data")) is not None:
         out["inline"] = (_get(inline, "mime_type"), _b64(inline["data"]))
@@ -304,6 +311,9 @@ async def test_replay(path: Path) -> None:
     assert _system(sent.body) == _system(body)
     assert _declarations(sent.body) == _declarations(body)
     assert _generation_config(sent.body) == _generation_config(body)
+    if "tools" in body:  # sent in REST spelling, whatever the recording's client wrote
+        assert list(sent.body["tools"][0]) == ["functionDeclarations"]
+    assert set(sent.body.get("generationConfig", {})) <= {_camel(k) for k in _generation_config(body)}
 
 
 def test_json_array_stream_request_history_round_trips() -> None:

@@ -680,7 +680,7 @@ class _Generator(GenerateJsonSchema):
 class _Param:
     name: str
     field: str
-    kind: inspect._ParameterKind
+    kind: Any  # an `inspect.Parameter` kind, e.g. `inspect.Parameter.POSITIONAL_ONLY` (its class is not public)
     required: bool
     field_default: bool
     """True when the Python default is a `pydantic.Field(...)`: the converted value must be passed."""

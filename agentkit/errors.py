@@ -28,13 +28,17 @@ The hierarchy::
 Every relay error carries `.status`, `.message` (the relay's own words), `.dialect`, `.model` and
 `.code`, and never a secret: messages pass through :func:`redact` and the SDK exception (whose
 request object holds the key in its headers) is kept off the traceback chain.
+
+An `error` event inside a 200 stream that a dialect reads itself (Anthropic's `event: error`) is
+raised as :class:`StreamErrorEvent`, the event's data as sent, and mapped here like the SDKs'
+exceptions: the relay's `error.message` verbatim, its `error.type` as `.code` and for the class,
+status 200 (see :func:`error_from_event`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,8 +58,11 @@ __all__ = [
     "RelayConnectionError",
     "RelayError",
     "RelayTimeoutError",
+    "StreamErrorEvent",
     "ToolArgumentsError",
     "UpstreamError",
+    "error_from_event",
+    "error_from_status",
     "from_sdk_error",
     "redact",
 ]
@@ -274,6 +281,19 @@ class MaxTurnsExceeded(AgentkitError):
         super().__init__(message)
 
 
+class StreamErrorEvent(Exception):
+    """An `error` event inside a 200 stream, as a dialect's stream reader met it; not yet an agentkit error.
+
+    The reader raises it with the event's data as sent; :func:`from_sdk_error`, which the agent
+    applies (with the relay's secrets, model and dialect) to whatever a model call raised, turns it
+    into the agentkit error (:func:`error_from_event`). `str()` is the data, for a traceback.
+    """
+
+    def __init__(self, data: str | None) -> None:
+        self.data = data or ""
+        super().__init__(self.data)
+
+
 # --------------------------------------------------------------------------------------------------
 # Secrets
 
@@ -338,10 +358,57 @@ def error_from_status(
     secrets: Iterable[str | None] = (),
     retry_after: float | None = None,
 ) -> RelayError:
-    """Build the agentkit error for an HTTP status and the relay's error body (any vendor's shape)."""
+    """Build the agentkit error for an HTTP status and the relay's error body (any vendor's shape).
+
+    Status 200 means an error inside a 200 answer (a stream's error event or chunk): its `type` or
+    `code` picks the class as the matching HTTP status would; without either it is an UpstreamError.
+    """
     message, code, kind = _parse_body(body)
+    return _relay_error(status, message or f"HTTP {status}", code, kind, body, dialect=dialect, model=model,
+                        secrets=secrets, retry_after=retry_after)
+
+
+def error_from_event(
+    data: str | None,
+    *,
+    dialect: str | None = None,
+    model: str | None = None,
+    secrets: Iterable[str | None] = (),
+) -> RelayError:
+    """The agentkit error for an `error` event inside a 200 stream, from the event's data as sent.
+
+    The relay's `error.message` is the message, verbatim (secrets redacted); `error.type` (or
+    `code`) picks the class as for an HTTP error (`overloaded_error` and `api_error` are an
+    UpstreamError, `rate_limit_error` a RateLimitError, ...) and is the `.code`; the status is the
+    stream's own 200. Data that is not JSON, or holds no message, is quoted whole as the message;
+    with no type to say otherwise, the error is an UpstreamError.
+    """
+    raw = (data or "").strip()
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = raw
+    message, code, kind = _parse_body(body) if isinstance(body, dict) else ("", None, None)
+    if not message.strip():
+        message = raw[:2000] or "The stream sent an `error` event with no data"
+    return _relay_error(200, message, code, kind, body, dialect=dialect, model=model, secrets=secrets)
+
+
+def _relay_error(
+    status: int | None,
+    message: str,
+    code: str | None,
+    kind: str | None,
+    body: Any,
+    *,
+    dialect: str | None,
+    model: str | None,
+    secrets: Iterable[str | None],
+    retry_after: float | None = None,
+) -> RelayError:
+    """The error class the status, code, type and words decide, holding the redacted message."""
     effective = status
-    if (status is None or status == 200) and (kind or code):
+    if status == 200 or (status is None and (kind or code)):
         effective = _BY_TYPE.get(kind or "", _BY_TYPE.get(code or "", 500))
     cls: type[RelayError]
     if effective is None:
@@ -357,9 +424,8 @@ def error_from_status(
         cls = UpstreamError
     else:
         cls = _BY_STATUS.get(effective, BadRequestError)
-    text = redact(message or f"HTTP {status}", secrets)
     return cls(
-        text,
+        redact(message, secrets),
         status=status,
         dialect=dialect,
         model=model,
@@ -449,57 +515,68 @@ def from_sdk_error(
     """Translate an openai/anthropic/google-genai/httpx2 exception into an agentkit error.
 
     Returns None for exceptions that are not relay failures (programming errors stay themselves).
-    The vendor SDKs are looked up in `sys.modules` rather than imported: an exception from an SDK
-    can only exist once that SDK was imported, and `import agentkit` must stay light.
+    A :class:`StreamErrorEvent` becomes the error its data says (:func:`error_from_event`).
+
+    An SDK exception is recognised by its classes: the library that defines each (from
+    `__module__`) and their public names (`APIStatusError`, `TimeoutException`, ...), the names
+    users catch. No SDK module is imported or read here: vendor SDKs are imported only in
+    `agentkit.dialects`, and another thread may be in the middle of an SDK's first import, when the
+    module is already in `sys.modules` but half built (reading it then raised AttributeError).
     """
     if isinstance(exc, AgentkitError):
         return exc
     secrets = list(secrets)
     where: dict[str, Any] = {"dialect": dialect, "model": model, "secrets": secrets}
+    if isinstance(exc, StreamErrorEvent):
+        return error_from_event(exc.data, **where)
+    classes = _classes_by_library(exc)
+    error: Any = exc  # an SDK exception: its public attributes are read below
 
-    openai = sys.modules.get("openai")
-    anthropic = sys.modules.get("anthropic")
-    genai_errors = sys.modules.get("google.genai.errors")
-    httpx2 = sys.modules.get("httpx2")
-    httpx = sys.modules.get("httpx")
-
-    for sdk in (openai, anthropic):
-        if sdk is None:
-            continue
-        if isinstance(exc, sdk.APITimeoutError):
+    for sdk in ("openai", "anthropic"):
+        names = classes.get(sdk, frozenset())
+        if "APITimeoutError" in names:
             return RelayTimeoutError(_exc_text(exc, secrets), dialect=dialect, model=model)
-        if isinstance(exc, sdk.APIConnectionError):
+        if "APIConnectionError" in names:
             return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
-        if isinstance(exc, sdk.APIStatusError):
+        if "APIStatusError" in names:
             response = getattr(exc, "response", None)
-            return error_from_status(exc.status_code, exc.body, retry_after=_retry_after(response), **where)
-        if isinstance(exc, sdk.APIError):  # an error chunk inside a 200 stream
-            body = exc.body if exc.body is not None else {"error": {"message": exc.message}}
+            return error_from_status(error.status_code, error.body, retry_after=_retry_after(response), **where)
+        if "APIError" in names:  # an error chunk inside a 200 stream
+            body = error.body if error.body is not None else {"error": {"message": error.message}}
             return error_from_status(200, body, **where)
 
-    if genai_errors is not None:
-        if isinstance(exc, genai_errors.APIError):
-            body = exc.details if exc.details else {"error": {"message": exc.message, "status": exc.status}}
-            response = getattr(exc, "response", None)
-            return error_from_status(exc.code, body, retry_after=_retry_after(response), **where)
-        unknown = getattr(genai_errors, "UnknownApiResponseError", None)
-        if unknown is not None and isinstance(exc, unknown):
-            return UpstreamError(
-                "The stream could not be parsed: " + _exc_text(exc, secrets),
-                status=200,
-                dialect=dialect,
-                model=model,
-                code="malformed_stream",
-            )
+    names = classes.get("google.genai", frozenset())
+    if "APIError" in names:
+        body = error.details if error.details else {"error": {"message": error.message, "status": error.status}}
+        response = getattr(exc, "response", None)
+        return error_from_status(error.code, body, retry_after=_retry_after(response), **where)
+    if "UnknownApiResponseError" in names:
+        return UpstreamError(
+            "The stream could not be parsed: " + _exc_text(exc, secrets),
+            status=200,
+            dialect=dialect,
+            model=model,
+            code="malformed_stream",
+        )
 
-    for http in (httpx2, httpx):
-        if http is None:
-            continue
-        if isinstance(exc, http.TimeoutException):
+    for http in ("httpx2", "httpx"):
+        names = classes.get(http, frozenset())
+        if "TimeoutException" in names:
             return RelayTimeoutError(_exc_text(exc, secrets), dialect=dialect, model=model)
-        if isinstance(exc, (http.TransportError, http.StreamError)):
+        if "TransportError" in names or "StreamError" in names:
             return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
     return None
+
+
+def _classes_by_library(exc: BaseException) -> dict[str, frozenset[str]]:
+    """The names of the classes `exc` is an instance of, by the library defining them (`openai`,
+    `httpx2`, ... and `google.genai`)."""
+    found: dict[str, set[str]] = {}
+    for cls in type(exc).__mro__:
+        module = getattr(cls, "__module__", None) or ""
+        genai = module == "google.genai" or module.startswith("google.genai.")
+        found.setdefault("google.genai" if genai else module.partition(".")[0], set()).add(cls.__name__)
+    return {library: frozenset(names) for library, names in found.items()}
 
 
 def _exc_text(exc: BaseException, secrets: Iterable[str | None]) -> str:

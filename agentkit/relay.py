@@ -236,31 +236,47 @@ class Relay:
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Relay:
         """Build a relay from environment variables.
 
-        `AGENTKIT_BASE_URL` / `AGENTKIT_API_KEY` first; then the vendors' own variables that relay
-        docs tell users to set: `OPENAI_BASE_URL` / `OPENAI_API_KEY`, `ANTHROPIC_BASE_URL` /
-        `ANTHROPIC_API_KEY`, `GOOGLE_GEMINI_BASE_URL` / `GEMINI_API_KEY` / `GOOGLE_API_KEY`. When
-        several vendor URLs are set, each becomes that door's override.
+        `AGENTKIT_BASE_URL` / `AGENTKIT_API_KEY`, when either is set, decide alone: no vendor
+        variable is read then (a key is never sent to a URL taken from another variable, nor a
+        URL given a key from another variable). Otherwise the vendors' own pairs that relay docs
+        tell users to set: `OPENAI_BASE_URL` with `OPENAI_API_KEY`, `ANTHROPIC_BASE_URL` with
+        `ANTHROPIC_API_KEY` (or `ANTHROPIC_AUTH_TOKEN`), `GOOGLE_GEMINI_BASE_URL` with
+        `GOOGLE_API_KEY` (or `GEMINI_API_KEY`). Each key goes only with its own URL: the first pair
+        with a key (in that order; else the first URL) is the relay, and another vendor's URL
+        becomes its door only if that vendor's key is the same one. A vendor key without its URL
+        is for the vendor's own API, and is not used.
+
+        The SDK clients the relay builds are given their URL and key explicitly (and the key's auth
+        headers, which `OPENAI_CUSTOM_HEADERS` / `ANTHROPIC_CUSTOM_HEADERS` cannot override), so the
+        SDKs' own variables never redirect them.
         """
         env = os.environ if environ is None else environ
-        base = env.get("AGENTKIT_BASE_URL")
-        key = env.get("AGENTKIT_API_KEY")
-        vendor_urls = {
-            "openai_url": env.get("OPENAI_BASE_URL"),
-            "anthropic_url": env.get("ANTHROPIC_BASE_URL"),
-            "gemini_url": env.get("GOOGLE_GEMINI_BASE_URL"),
-        }
-        key = key or env.get("OPENAI_API_KEY") or env.get("ANTHROPIC_API_KEY")
-        key = key or env.get("GEMINI_API_KEY") or env.get("GOOGLE_API_KEY")
-        if not base:
-            base = next((u for u in vendor_urls.values() if u), None)
-        if not base:
+        base = env.get("AGENTKIT_BASE_URL") or None
+        key = env.get("AGENTKIT_API_KEY") or None
+        if base or key:
+            if not base:
+                raise ConfigurationError(
+                    "`AGENTKIT_API_KEY` is set but `AGENTKIT_BASE_URL` is not: set the relay's URL in "
+                    "`AGENTKIT_BASE_URL` (the key is never sent to a URL from another variable, such as "
+                    "`OPENAI_BASE_URL`), or pass it to `ak.Relay(url, api_key=...)`."
+                )
+            return cls(base, key, **options)
+        vendors = [
+            ("openai_url", env.get("OPENAI_BASE_URL"), env.get("OPENAI_API_KEY")),
+            ("anthropic_url", env.get("ANTHROPIC_BASE_URL"),
+             env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")),
+            ("gemini_url", env.get("GOOGLE_GEMINI_BASE_URL"), env.get("GOOGLE_API_KEY") or env.get("GEMINI_API_KEY")),
+        ]
+        pairs = [(door, url, vendor_key or None) for door, url, vendor_key in vendors if url]
+        if not pairs:
             raise ConfigurationError(
                 "No relay URL in the environment: set `AGENTKIT_BASE_URL` (and `AGENTKIT_API_KEY`), "
-                "or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, or pass the URL to `ak.Relay(...)`."
+                "or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL` with their keys, or pass the URL to `ak.Relay(...)`."
             )
-        for name, url in vendor_urls.items():
-            if url and name not in options:
-                options[name] = url
+        _, base, key = next((pair for pair in pairs if pair[2]), pairs[0])
+        for door, url, vendor_key in pairs:
+            if vendor_key == key and door not in options:
+                options[door] = url
         return cls(base, key, **options)
 
     # ------------------------------------------------------------------ public surface
@@ -500,16 +516,23 @@ class Relay:
         # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
         return self._key.get() or "no-key"
 
+    # Every SDK client gets its URL and key explicitly, so the SDK's own variables (OPENAI_BASE_URL,
+    # ANTHROPIC_AUTH_TOKEN, GOOGLE_GEMINI_BASE_URL, ...) cannot redirect it or swap the key; the auth
+    # headers are explicit too, since `OPENAI_CUSTOM_HEADERS` / `ANTHROPIC_CUSTOM_HEADERS` may hold an
+    # `Authorization` line that would replace the key's, and google-genai is told it is not Vertex AI
+    # (`GOOGLE_GENAI_USE_VERTEXAI` would change its paths). The relay's own `headers=` win over all.
+
     def _build_openai(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
         import openai
 
+        key = self._placeholder_key()
         cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
         return cls(
             base_url=self.doors["openai"],
-            api_key=self._placeholder_key(),
+            api_key=key,
             timeout=self.timeout,
             max_retries=retries,
-            default_headers=self.headers or None,
+            default_headers={"Authorization": f"Bearer {key}", **self.headers},
             http_client=(
                 self._http_client(asynchronous=asynchronous, marked=marked, door="openai") if self.backup_roots or marked else None
             ),
@@ -527,7 +550,7 @@ class Relay:
             api_key=key,
             timeout=self.timeout,
             max_retries=retries,
-            default_headers={"x-api-key": key, **self.headers},
+            default_headers={"Authorization": f"Bearer {key}", "x-api-key": key, **self.headers},
             http_client=(
                 self._http_client(asynchronous=asynchronous, marked=marked, door="anthropic") if self.backup_roots or marked else None
             ),
@@ -554,7 +577,7 @@ class Relay:
         if self.backup_roots or marked:
             key = "httpx_async_client" if asynchronous else "httpx_client"
             options[key] = self._http_client(asynchronous=asynchronous, marked=marked, door="gemini")
-        return genai.Client(api_key=self._placeholder_key(), http_options=types.HttpOptions(**options))
+        return genai.Client(vertexai=False, api_key=self._placeholder_key(), http_options=types.HttpOptions(**options))
 
 
 def _pool_limits(door: str) -> Any:

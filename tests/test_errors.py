@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -188,6 +189,21 @@ def test_error_events_inside_a_200_stream_map_by_their_type() -> None:
     assert isinstance(overloaded, ak.UpstreamError) and overloaded.message == "Overloaded"
     limited = error_from_status(200, {"error": {"message": "slow down", "type": "rate_limit_exceeded"}})
     assert isinstance(limited, ak.RateLimitError)
+    # An error inside a 200 answer that names no type is the upstream failing, not a bad request.
+    for body in ({"error": {"message": "upstream fell over"}}, "upstream fell over"):
+        untyped = error_from_status(200, body)
+        assert type(untyped) is ak.UpstreamError and untyped.retryable
+        assert (untyped.status, untyped.message) == (200, "upstream fell over")
+
+
+def test_a_stream_error_event_is_mapped_with_the_relays_secrets() -> None:
+    from agentkit.errors import StreamErrorEvent
+
+    data = json.dumps({"type": "error", "error": {"type": "overloaded_error", "message": "key relay-secret-77 busy"}})
+    error = from_sdk_error(StreamErrorEvent(data), dialect="anthropic", model="m", secrets=["relay-secret-77"])
+    assert type(error) is ak.UpstreamError
+    assert (error.status, error.code, error.message) == (200, "overloaded_error", "key [redacted] busy")
+    assert (error.dialect, error.model) == ("anthropic", "m")
 
 
 def test_connection_failures_map_to_connection_errors() -> None:
@@ -211,3 +227,72 @@ def test_redact_removes_keys_and_keylike_strings() -> None:
     assert "abcdefghij" not in redact("key sk-proj-abcdefghijklmnopqrst was wrong")
     assert redact("secret=hunter2-long", ["hunter2-long"]) == "secret=[redacted]"
     assert redact("AIzaSyA1234567890123456789012345") == "AIza...[redacted]"
+
+
+_RACE = """
+import importlib, sys, threading, time
+
+import httpx2
+
+first = sys.argv[1]
+later = [name for name in ("openai", "anthropic") if name != first] + ["google.genai"]
+sdk = importlib.import_module(first)
+from agentkit.errors import RelayConnectionError, RelayTimeoutError, from_sdk_error
+
+assert not any(name in sys.modules for name in later), "the SDKs must be imported here for the first time"
+request = httpx2.Request("POST", "http://relay.invalid/v1/chat/completions")
+samples = [(sdk.APIConnectionError(request=request), RelayConnectionError),
+           (sdk.APITimeoutError(request=request), RelayTimeoutError),
+           (httpx2.ConnectError("refused"), RelayConnectionError),
+           (httpx2.ReadTimeout("slow"), RelayTimeoutError)]
+problems, mapped = set(), [0]
+mapping, imported = threading.Event(), threading.Event()
+
+def map_errors():
+    while not imported.is_set():
+        for exc, expected in samples:
+            try:
+                error = from_sdk_error(exc, dialect="openai")
+            except Exception as failure:
+                problems.add(f"{type(failure).__name__}: {failure}")
+            else:
+                if type(error) is not expected:
+                    problems.add(f"{type(exc).__name__} became {type(error).__name__}")
+        mapped[0] += 1
+        mapping.set()
+        time.sleep(0.0002)  # let the import run, and map again many times while it does
+
+def import_sdks():
+    try:
+        mapping.wait()
+        for name in later:
+            importlib.import_module(name)
+    finally:
+        imported.set()
+
+threads = [threading.Thread(target=map_errors), threading.Thread(target=import_sdks)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(mapped[0], sorted(problems))
+"""
+
+
+@pytest.mark.parametrize("first", ["anthropic", "openai"])
+def test_mapping_while_another_thread_first_imports_an_sdk(first: str) -> None:
+    """A fresh interpreter maps SDK and httpx2 exceptions over and over while another thread imports
+    the other vendor SDKs for the first time: every mapping succeeds (a half-imported module is
+    never looked at) and gives the right error."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", _RACE, first], capture_output=True, text=True, env=env,
+                         cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rounds, problems = out.stdout.split(" ", 1)
+    assert problems.strip() == "[]", problems[:2000]
+    assert int(rounds) > 20  # the mapping really ran while the SDKs were being imported

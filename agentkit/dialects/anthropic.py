@@ -14,8 +14,9 @@ Wire facts this module is built around (see SDK_FACTS.md):
 - Calls go through `messages.with_raw_response.create`: the SDK sends the request and raises its
   exceptions for error statuses, and the answer's JSON (or SSE events) is decoded here as plain
   dicts, skipping the SDK's pydantic parsing (see `create` and `stream` for the figures).
-- A mid-stream `event: error` raises `APIStatusError` with status 200, as the SDK's own stream
-  does; it is not caught here (the agent maps SDK errors with `Relay.map_error`).
+- A mid-stream `event: error` raises `agentkit.errors.StreamErrorEvent` with the event's data as
+  sent; the agent maps it, like the SDK's exceptions, with `Relay.map_error`: the relay's
+  `error.message` verbatim, its `error.type` deciding the class and `code`, status 200.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
+from agentkit.errors import StreamErrorEvent, UpstreamError
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -640,45 +642,31 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     before the stream are still the SDK's exceptions, but the events are not built into the SDK's
     pydantic objects (~10-20 µs each through `construct`; the benchmark stub's 40-event answer
     over an in-process transport: 1.92 ms per call before, 1.06 ms this way; 2.55 -> 1.06 ms for
-    its eight tool calls). The SDK's own SSE decoder (`Stream.raw_events` /
-    `AsyncStream.raw_events`, public) hands over each event: it parses exactly as the SDK's
+    its eight tool calls). The SDK's own SSE decoder (`AsyncStream.raw_events`, a public static
+    method of the public class) hands over each event: it parses exactly as the SDK's
     streams did (comments, CRLF or CR line ends, `data:` without a space, multi-line data), which
     a second, hand-written SSE grammar would have to match; it would save only ~0.1 ms per 40
     events. `_StreamState` folds the event dicts into the message's JSON dict, which `decode`
     reads like a non-streaming answer (one decode path).
 
-    A sync `agent(...)` run hands over `agentkit._blocking.BlockingClient`, whose response is the
-    sync SDK's: a body that can only be read synchronously is read with `iter_bytes` (blocking
-    this loop is allowed there), any other with `aiter_bytes`. The response is closed however the
-    stream ends, also when the consumer stops early.
+    The client is the async SDK client (sync `agent(...)` runs use it too, on their own loop). The
+    response is closed however the stream ends, also when the consumer stops early.
     """
-    import httpx2
-    from anthropic import AsyncStream, Stream
+    from anthropic import AsyncStream
 
     raw = await client.messages.with_raw_response.create(**{**kwargs, "stream": True})
     response = raw.http_response
-    state = _StreamState(response)
+    state = _StreamState()
     feed = state.feed
-    if isinstance(response.stream, httpx2.AsyncByteStream):
-        events = AsyncStream.raw_events(response)
-        try:
-            async for event in events:
-                delta = feed(event)
-                if delta is not None:
-                    yield delta
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
-            await response.aclose()
-    else:
-        sync_events = Stream.raw_events(response)
-        try:
-            for event in sync_events:
-                delta = feed(event)
-                if delta is not None:
-                    yield delta
-        finally:
-            sync_events.close()  # type: ignore[attr-defined]
-            response.close()
+    events = AsyncStream.raw_events(response)
+    try:
+        async for event in events:
+            delta = feed(event)
+            if delta is not None:
+                yield delta
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+        await response.aclose()
     yield state.turn(kwargs.get("model"))
 
 
@@ -687,9 +675,9 @@ class _StreamState:
 
     Follows the SDK's stream and accumulator (`anthropic/_streaming.py`,
     `lib/streaming/_messages.py:accumulate_event`): `ping` events and events without an `event:`
-    name are skipped; an `error` event raises the SDK's `APIStatusError` with the response's
-    status (200) and the event's body, as the SDK's stream does (it picks that class for a 2xx
-    status); an event before `message_start` that is not a text, thinking or tool-input delta is
+    name are skipped; an `error` event raises `StreamErrorEvent` with the event's data as sent
+    (what it means is decided in `agentkit.errors`, with the relay's secrets at hand); an event
+    before `message_start` that is not a text, thinking or tool-input delta is
     an error. Text and thinking fragments are joined once at the end (appending per delta is
     quadratic); tool input JSON is parsed once its block ends, so a model's invalid JSON becomes
     raw-string arguments (for the agent to report back) rather than an exception. Event types this
@@ -697,10 +685,9 @@ class _StreamState:
     Tool input fragments are joined once too, when their block ends.
     """
 
-    __slots__ = ("blocks", "message", "response", "texts", "thoughts", "tool_index", "tool_json", "usage")
+    __slots__ = ("blocks", "message", "texts", "thoughts", "tool_index", "tool_json", "usage")
 
-    def __init__(self, response: Any) -> None:
-        self.response = response
+    def __init__(self) -> None:
         self.message: dict[str, Any] | None = None
         self.blocks: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {}
@@ -715,7 +702,7 @@ class _StreamState:
         if name is None or name == "ping":
             return None
         if name == "error":
-            raise self._error(sse.data)
+            raise StreamErrorEvent(sse.data)
         data = sse.data
         if not data:
             return None
@@ -795,23 +782,9 @@ class _StreamState:
             )
         return self.message
 
-    def _error(self, data: str) -> Exception:
-        """The SDK's exception for an `event: error` (`anthropic/_streaming.py`), made the same way."""
-        from anthropic import APIStatusError
-
-        body: object = data
-        try:
-            body = json.loads(data)
-            message = f"{body}"
-        except Exception:
-            message = data or f"Error code: {self.response.status_code}"
-        return APIStatusError(message, response=self.response, body=body)
-
     def turn(self, model: str | None) -> Turn:
         """The decoded Turn, once the stream has ended."""
         if self.message is None:
-            from agentkit.errors import UpstreamError
-
             raise UpstreamError(
                 "The Anthropic stream ended before its `message_start` event, so it held no message",
                 status=200,

@@ -8,10 +8,12 @@ verbatim but for names) run on the same real SDK client:
 - the request JSON on the wire is byte-for-byte the same (the SDK's raw-response mode adds only its
   own `x-stainless-raw-response` header);
 - every Anthropic recording in tests/realtraffic (JSON and SSE) decodes to the same Turn, and a
-  stream to the same deltas, with the async client and with the sync client as a sync
-  `agent(...)` run wraps it (`agentkit._blocking.BlockingClient`);
-- broken answers (not JSON, not an object, no content; an error event, bad JSON in an event,
-  events out of order, no `message_start`) fail the same way, down to the agentkit error.
+  stream to the same deltas, with the async client (the one every run uses, sync ones too);
+- broken answers (not JSON, not an object, no content; bad JSON in an event, events out of
+  order, no `message_start`) fail the same way, down to the agentkit error.
+
+A mid-stream `event: error` is not compared with the SDK's reader (whose exception text is the
+SDK's to change): it ends as agentkit's own contract says, whichever SDK version is installed.
 """
 
 from __future__ import annotations
@@ -181,21 +183,16 @@ class Server:
         self.requests.append(request)
         return httpx2.Response(self.status, headers={"content-type": self.media}, stream=_Pieces(self.pieces))
 
-    def client(self, *, sync: bool, wrap: bool = True) -> Any:
-        """A real SDK client on this server: the async one, or the sync one as sync runs wrap it
-        (`wrap=False`: the bare sync one). Its requests are marked as sent, as the agent's are."""
+    def client(self) -> Any:
+        """A real async SDK client on this server, the kind every run uses (sync `agent(...)` runs
+        too, on their own loop). Its requests are marked as sent, as the agent's are."""
         import anthropic
 
-        from agentkit._blocking import BlockingClient
         from agentkit.retry import _marking_classes
 
-        marking_sync, marking_async = _marking_classes()
+        _, marking_async = _marking_classes()
         options: dict[str, Any] = {"base_url": "http://relay.invalid/anthropic", "api_key": "sk-test",
                                    "max_retries": 0}
-        if sync:
-            http = httpx2.Client(transport=marking_sync(httpx2.MockTransport(self.handler)))
-            client = anthropic.Anthropic(**options, http_client=http)
-            return BlockingClient(client) if wrap else client
         http_async = httpx2.AsyncClient(transport=marking_async(httpx2.MockTransport(self.handler)))
         return anthropic.AsyncAnthropic(**options, http_client=http_async)
 
@@ -251,10 +248,10 @@ def _agentkit_error(exc: Exception) -> tuple[type[Exception], str | None]:
     return (type(mapped), getattr(mapped, "code", None))
 
 
-async def _both(server: Server, kwargs: dict[str, Any], *, streaming: bool, sync: bool) -> tuple[Outcome, Outcome]:
+async def _both(server: Server, kwargs: dict[str, Any], *, streaming: bool) -> tuple[Outcome, Outcome]:
     """The new and the old path's outcomes, each on a fresh client of `server`; the wire requests
     they sent must match byte for byte."""
-    new_client, old_client = server.client(sync=sync), server.client(sync=sync)
+    new_client, old_client = server.client(), server.client()
     if streaming:
         new = await _outcome(lambda: dialect.stream(new_client, kwargs), streaming=True)
         old = await _outcome(lambda: _legacy_stream(old_client, kwargs), streaming=True)
@@ -269,26 +266,25 @@ async def _both(server: Server, kwargs: dict[str, Any], *, streaming: bool, sync
     return new, old
 
 
+#: An agent run through `agent(...)` or `await agent.arun(...)`.
 SYNC = pytest.mark.parametrize("sync", [False, True], ids=["async", "sync"])
 
 
 # ------------------------------------------------------------------------------- recordings
 
 
-@SYNC
 @pytest.mark.parametrize("path", RECORDINGS, ids=[p.stem for p in RECORDINGS])
-async def test_every_recording_gives_the_same_request_and_turn(path: Path, sync: bool) -> None:
+async def test_every_recording_gives_the_same_request_and_turn(path: Path) -> None:
     recording = load(path)
     kwargs = dialect.encode(recorded_request(recording["request"]["body"]))
-    new, old = await _both(_server(recording), kwargs, streaming=bool(recording["stream"]), sync=sync)
+    new, old = await _both(_server(recording), kwargs, streaming=bool(recording["stream"]))
     assert new == old
     assert new[0] == ("ok" if recording["status"] == 200 else "raised")
 
 
-@SYNC
 @pytest.mark.parametrize("streaming", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("tools", [False, True], ids=["text", "tools"])
-async def test_the_benchmark_stubs_answers_give_the_same_turn(streaming: bool, tools: bool, sync: bool) -> None:
+async def test_the_benchmark_stubs_answers_give_the_same_turn(streaming: bool, tools: bool) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("stub_server", Path(__file__).parents[2] / "benchmarks/stub_server.py")
@@ -300,7 +296,7 @@ async def test_the_benchmark_stubs_answers_give_the_same_turn(streaming: bool, t
     else:
         server = Server(200, "application/json", [stub_server.anthropic_json(tools)])
     kwargs = dialect.encode(ModelRequest("claude-sonnet-4-5", [Message.user("hi")]))
-    new, old = await _both(server, kwargs, streaming=streaming, sync=sync)
+    new, old = await _both(server, kwargs, streaming=streaming)
     assert new == old and new[0] == "ok"
 
 
@@ -341,16 +337,15 @@ OPTIONS: list[dict[str, Any]] = [
 ]
 
 
-@SYNC
 @pytest.mark.parametrize("streaming", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("options", OPTIONS, ids=["plain", "options", "reasoning", "big", "timeout"])
-async def test_the_wire_request_is_byte_identical(options: dict[str, Any], streaming: bool, sync: bool) -> None:
+async def test_the_wire_request_is_byte_identical(options: dict[str, Any], streaming: bool) -> None:
     request = ModelRequest("claude-sonnet-4-5", _history(), tools=[_Tool()], options=options,  # type: ignore[list-item]
                            tool_choice="get_weather" if options else None,
                            output=OutputSpec({"type": "object", "properties": {"w": {"type": "string"}}}))
     kwargs = dialect.encode(request)
     server = _sse_server(*_STREAM) if streaming else Server(200, "application/json", [json.dumps(_REPLY).encode()])
-    new, old = await _both(server, kwargs, streaming=streaming, sync=sync)  # asserts the bytes
+    new, old = await _both(server, kwargs, streaming=streaming)  # asserts the bytes
     assert new == old and new[0] == "ok"
     sent = json.loads(server.requests[-1].content)
     assert sent["messages"] == kwargs["messages"] and sent.get("stream", False) is streaming
@@ -381,7 +376,6 @@ _STREAM: list[str | dict[str, Any]] = [
 KWARGS = {"model": "claude-x", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 10}
 
 
-@SYNC
 @pytest.mark.parametrize(
     ("media", "body"),
     [
@@ -400,16 +394,12 @@ KWARGS = {"model": "claude-x", "messages": [{"role": "user", "content": "hi"}], 
     ids=["cut", "text", "empty", "list", "string", "no-content", "content-string", "block-string", "no-blocks",
          "no-usage", "wrong-type"],
 )
-async def test_a_broken_json_answer_fails_the_same_way(media: str, body: bytes, sync: bool) -> None:
-    new, old = await _both(Server(200, media, [body]), KWARGS, streaming=False, sync=sync)
+async def test_a_broken_json_answer_fails_the_same_way(media: str, body: bytes) -> None:
+    new, old = await _both(Server(200, media, [body]), KWARGS, streaming=False)
     assert new == old
 
 
 BROKEN_STREAMS: dict[str, list[str | dict[str, Any]]] = {
-    "error-event": [_START, _TEXT_START, _delta(0, type="text_delta", text="Hel"),
-                    {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}],
-    "error-event-not-json": [_START, "event: error\ndata: upstream overloaded\n\n"],
-    "error-event-empty": [_START, "event: error\n\n"],
     "bad-json": [_START, _TEXT_START, "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"ind\n\n"],
     "not-an-object": [_START, "event: content_block_delta\ndata: [1, 2]\n\n"],
     "empty": [],
@@ -441,29 +431,71 @@ BROKEN_STREAMS: dict[str, list[str | dict[str, Any]]] = {
 }
 
 
-@SYNC
 @pytest.mark.parametrize("name", list(BROKEN_STREAMS))
-async def test_an_unusual_stream_ends_the_same_way(name: str, sync: bool) -> None:
-    new, old = await _both(_sse_server(*BROKEN_STREAMS[name]), KWARGS, streaming=True, sync=sync)
+async def test_an_unusual_stream_ends_the_same_way(name: str) -> None:
+    new, old = await _both(_sse_server(*BROKEN_STREAMS[name]), KWARGS, streaming=True)
     assert new == old
 
 
-@SYNC
-async def test_events_without_an_event_name_are_dropped_as_the_sdk_drops_them(sync: bool) -> None:
-    new, old = await _both(_sse_server(*_STREAM, data_only=True), KWARGS, streaming=True, sync=sync)
+async def test_events_without_an_event_name_are_dropped_as_the_sdk_drops_them() -> None:
+    new, old = await _both(_sse_server(*_STREAM, data_only=True), KWARGS, streaming=True)
     assert new == old
     assert new[0] == "raised" and new[1] == (ak.UpstreamError, "malformed_stream")
 
 
-@SYNC
-async def test_the_error_event_is_the_sdks_status_error_and_maps_to_upstream_error(sync: bool) -> None:
-    import anthropic
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}}
 
-    new, _ = await _both(_sse_server(*BROKEN_STREAMS["error-event"]), KWARGS, streaming=True, sync=sync)
-    _, kind, status, body, text, deltas = new
-    assert kind is anthropic.APIStatusError and status == 200 and "Overloaded" in text
-    assert body == {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
-    assert deltas == [TextDelta("Hel")]
+
+_HEL = [_START, _TEXT_START, _delta(0, type="text_delta", text="Hel")]
+
+#: name: (the stream, then the agentkit error it ends as: class, `.code`, `.message`)
+ERROR_EVENTS: dict[str, tuple[list[str | dict[str, Any]], type[ak.RelayError], str | None, str]] = {
+    "overloaded": ([*_HEL, _error("overloaded_error", "Overloaded")], ak.UpstreamError, "overloaded_error",
+                   "Overloaded"),
+    "api-error": ([_START, _error("api_error", "上游服务暂时不可用")], ak.UpstreamError, "api_error",
+                  "上游服务暂时不可用"),
+    "rate-limit": ([*_HEL, _error("rate_limit_error", "Number of request tokens has exceeded your per-minute "
+                                                      "rate limit")],
+                   ak.RateLimitError, "rate_limit_error",
+                   "Number of request tokens has exceeded your per-minute rate limit"),
+    "invalid-request": ([_START, _error("invalid_request_error", "prompt is too long: 210000 tokens > 200000")],
+                        ak.BadRequestError, "invalid_request_error", "prompt is too long: 210000 tokens > 200000"),
+    "unknown-type": ([_START, _error("brand_new_error", "Something new")], ak.UpstreamError, "brand_new_error",
+                     "Something new"),
+    "no-type": ([_START, 'event: error\ndata: {"error": {"message": "upstream fell over"}}\n\n'],
+                ak.UpstreamError, None, "upstream fell over"),
+    "not-json": ([*_HEL, "event: error\ndata: upstream overloaded\n\n"], ak.UpstreamError, None,
+                 "upstream overloaded"),
+    "json-without-message": ([_START, 'event: error\ndata: {"type": "error"}\n\n'], ak.UpstreamError, "error",
+                             '{"type": "error"}'),
+    "empty": ([_START, "event: error\n\n"], ak.UpstreamError, None, "The stream sent an `error` event with no data"),
+    "before-message-start": ([_error("overloaded_error", "Overloaded")], ak.UpstreamError, "overloaded_error",
+                             "Overloaded"),
+}
+
+
+@pytest.mark.parametrize("name", list(ERROR_EVENTS))
+async def test_an_error_event_ends_as_the_agentkit_error_its_data_says(name: str) -> None:
+    """agentkit's contract for a mid-stream `event: error`, the same on every SDK version: the deltas
+    before it were shown, then the error the event's `error.type` says (an UpstreamError when it says
+    nothing), status 200, the type as `code`, the relay's `error.message` verbatim (the raw data
+    when there is no message), the dialect and model."""
+    from agentkit.errors import from_sdk_error
+
+    events, expected, code, message = ERROR_EVENTS[name]
+    server = _sse_server(*events)
+    deltas: list[Any] = []
+    with pytest.raises(Exception) as caught:
+        async for item in dialect.stream(server.client(), KWARGS):
+            deltas.append(item)
+    mapped = from_sdk_error(caught.value, dialect="anthropic", model="claude-x")
+    assert type(mapped) is expected
+    assert isinstance(mapped, ak.RelayError) and mapped.retryable is expected.retryable
+    assert (mapped.status, mapped.code, mapped.message) == (200, code, message)
+    assert (mapped.dialect, mapped.model) == ("anthropic", "claude-x")
+    assert message in str(mapped)
+    assert deltas == ([TextDelta("Hel")] if events[:3] == _HEL else [])
 
 
 # ---------------------------------------------------------------------------------- the agent
@@ -483,8 +515,7 @@ def test_the_agent_reports_an_unreadable_answer_as_before(body: bytes, error: ty
 
     server = Server(200, "application/json", [body])
     relay = ak.Relay("http://relay.invalid", api_key="sk-test", max_retries=0)
-    relay.async_client = lambda dialect_name, **_: server.client(sync=False)  # type: ignore[method-assign]
-    relay.client = lambda dialect_name, **_: server.client(sync=True, wrap=False)  # type: ignore[method-assign]
+    relay.async_client = lambda dialect_name, **_: server.client()  # type: ignore[method-assign]
     agent = ak.Agent("claude-sonnet-4-5", relay=relay, display=False)
     with pytest.raises(error) as caught:
         if sync:
@@ -493,3 +524,32 @@ def test_the_agent_reports_an_unreadable_answer_as_before(body: bytes, error: ty
             asyncio.run(agent.arun("hi"))
     if code is not None:
         assert getattr(caught.value, "code", None) == code
+
+
+@SYNC
+def test_an_error_event_reaches_the_user_as_the_agentkit_error_without_the_key(sync: bool) -> None:
+    """Through the agent: the relay's words, with the relay's key taken out even when it does not
+    look like a key."""
+    import asyncio
+
+    secret = "relay-credential-0042"
+    server = _sse_server(*_HEL, _error("overloaded_error", f"Overloaded (key {secret})"))
+    relay = ak.Relay("http://relay.invalid", api_key=secret, max_retries=0)
+    relay.async_client = lambda dialect_name, **_: server.client()  # type: ignore[method-assign]
+    agent = ak.Agent("claude-sonnet-4-5", relay=relay, display=False)
+
+    async def consume() -> None:
+        async for _ in agent.astream("hi"):
+            pass
+
+    with pytest.raises(ak.UpstreamError) as caught:
+        if sync:
+            for _ in agent.stream("hi"):
+                pass
+        else:
+            asyncio.run(consume())
+    error = caught.value
+    assert (error.status, error.code, error.dialect) == (200, "overloaded_error", "anthropic")
+    assert error.message == "Overloaded (key [redacted])"
+    assert secret not in str(error) and secret not in repr(error)
+    assert error.__cause__ is None or secret not in str(error.__cause__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pickle
 import socket
 from collections.abc import Iterator
@@ -342,9 +343,139 @@ def test_from_env_falls_back_to_vendor_variables(clean_env: pytest.MonkeyPatch) 
     clean_env.setenv("ANTHROPIC_BASE_URL", "https://a.example/anthropic")
     clean_env.setenv("ANTHROPIC_API_KEY", "sk-ant")
     relay = ak.Relay.from_env()
+    # The Anthropic pair has the key, so it is the relay; the OpenAI URL came without that key.
+    assert relay.doors == {"openai": "https://a.example/v1", "anthropic": "https://a.example/anthropic",
+                           "gemini": "https://a.example"}
+    assert relay.secrets == ("sk-ant",)
+
+
+def test_from_env_takes_vendor_urls_that_share_the_key_as_doors(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("OPENAI_BASE_URL", "https://o.example/v1")
+    clean_env.setenv("OPENAI_API_KEY", "sk-same")
+    clean_env.setenv("ANTHROPIC_BASE_URL", "https://a.example/anthropic")
+    clean_env.setenv("ANTHROPIC_AUTH_TOKEN", "sk-same")  # the variable Claude Code relays document
+    relay = ak.Relay.from_env()
     assert relay.doors["openai"] == "https://o.example/v1"
     assert relay.doors["anthropic"] == "https://a.example/anthropic"
-    assert relay.secrets == ("sk-ant",)
+    assert relay.secrets == ("sk-same",)
+
+
+def test_from_env_never_pairs_the_agentkit_key_with_another_variables_url(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("AGENTKIT_API_KEY", "sk-agentkit")
+    clean_env.setenv("OPENAI_BASE_URL", "https://o.example/v1")
+    with pytest.raises(ak.ConfigurationError, match="AGENTKIT_BASE_URL"):
+        ak.Relay.from_env()
+
+
+def test_from_env_never_pairs_the_agentkit_url_with_another_variables_key(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("AGENTKIT_BASE_URL", "https://ak.example")
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        clean_env.setenv(name, f"sk-{name.lower()}")
+    relay = ak.Relay.from_env()
+    assert relay.root == "https://ak.example" and relay.secrets == () and not relay.has_key
+
+
+#: Every variable the SDKs read that could move a request elsewhere or change its credentials.
+_OTHER_HOST_KEY = "sk-other-host-key-0123456789"
+
+
+def _sdk_variables(monkeypatch: pytest.MonkeyPatch, other: str) -> None:
+    for name, value in {
+        "OPENAI_BASE_URL": f"{other}/v1",
+        "OPENAI_API_KEY": _OTHER_HOST_KEY,
+        "OPENAI_CUSTOM_HEADERS": f"Authorization: Bearer {_OTHER_HOST_KEY}\nX-From-Env: 1",
+        "ANTHROPIC_BASE_URL": f"{other}/anthropic",
+        "ANTHROPIC_API_KEY": _OTHER_HOST_KEY,
+        "ANTHROPIC_AUTH_TOKEN": _OTHER_HOST_KEY,
+        "ANTHROPIC_CUSTOM_HEADERS": f"Authorization: Bearer {_OTHER_HOST_KEY}\nx-api-key: {_OTHER_HOST_KEY}",
+        "GOOGLE_GEMINI_BASE_URL": other,
+        "GEMINI_API_KEY": _OTHER_HOST_KEY,
+        "GOOGLE_API_KEY": _OTHER_HOST_KEY,
+        "GOOGLE_GENAI_USE_VERTEXAI": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def _send_everywhere(relay: ak.Relay) -> None:
+    """One request through every dialect's sync client and its agent (async, no SDK retries) client."""
+    messages = [{"role": "user", "content": "hi"}]
+    for dialect, model in (("openai", "gpt-4o"), ("responses", "gpt-4o"), ("anthropic", "claude-sonnet-4-5"),
+                           ("gemini", "gemini-2.5-pro")):
+        client = relay.client(dialect)  # type: ignore[arg-type]
+
+        async def send_async(dialect: str = dialect, model: str = model) -> None:
+            aclient = relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):
+                if dialect == "openai":
+                    await aclient.chat.completions.create(model=model, messages=messages)
+                elif dialect == "responses":
+                    await aclient.responses.create(model=model, input="hi")
+                elif dialect == "anthropic":
+                    await aclient.messages.create(model=model, max_tokens=5, messages=messages)
+                else:
+                    await aclient.models.generate_content(model=model, contents="hi")
+
+        with contextlib.suppress(Exception):
+            if dialect == "openai":
+                client.chat.completions.create(model=model, messages=messages)
+            elif dialect == "responses":
+                client.responses.create(model=model, input="hi")
+            elif dialect == "anthropic":
+                client.messages.create(model=model, max_tokens=5, messages=messages)
+            else:
+                client.models.generate_content(model=model, contents="hi")
+        asyncio.run(send_async())
+
+
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key")
+
+
+def _credentials(stub: Layout) -> set[str]:
+    """Every credential value the stub host received (any auth header, Bearer prefix removed)."""
+    return {entry["headers"][name].removeprefix("Bearer ") for entry in stub.log
+            for name in _CREDENTIAL_HEADERS if name in entry["headers"]}
+
+
+_EVERY_PATH = sorted(2 * ["/v1/chat/completions", "/v1/responses", "/anthropic/v1/messages",
+                          "/v1beta/models/gemini-2.5-pro:generateContent"])
+
+
+@pytest.mark.parametrize("how", ["from_env", "constructor"])
+def test_agentkit_settings_win_over_every_sdk_variable(how: str, clean_env: pytest.MonkeyPatch) -> None:
+    """With AGENTKIT_* (or an explicit URL and key), the SDKs' own variables neither redirect a request
+    nor swap its key: the relay's host gets every request, with the relay key and no other."""
+    relay_host, other_host = (Layout(name, openai="/v1", anthropic="/anthropic", gemini="") for name in "AB")
+    with serve_asgi(relay_host.app()) as relay_url, serve_asgi(other_host.app()) as other_url:
+        _sdk_variables(clean_env, other_url)
+        if how == "from_env":
+            clean_env.setenv("AGENTKIT_BASE_URL", relay_url)
+            clean_env.setenv("AGENTKIT_API_KEY", KEY)
+            relay = ak.Relay.from_env(max_retries=0, timeout=10)
+        else:
+            relay = ak.Relay(relay_url, api_key=KEY, max_retries=0, timeout=10)
+        _send_everywhere(relay)
+    assert other_host.log == []
+    assert sorted(entry["path"] for entry in relay_host.log) == _EVERY_PATH
+    assert _credentials(relay_host) == {KEY}
+    assert all(entry["headers"].get("authorization") == f"Bearer {KEY}" for entry in relay_host.log
+               if not entry["path"].startswith("/v1beta"))
+
+
+def test_vendor_variables_send_each_key_only_to_its_own_url(clean_env: pytest.MonkeyPatch) -> None:
+    """Without AGENTKIT_*, the vendor pairs are used, but a key never reaches another pair's URL."""
+    openai_host, anthropic_host = (Layout(name, openai="/v1", anthropic="/anthropic", gemini="") for name in "AB")
+    anthropic_key = "sk-anthropic-pair-key-0123456789"
+    with serve_asgi(openai_host.app()) as openai_url, serve_asgi(anthropic_host.app()) as anthropic_url:
+        clean_env.setenv("OPENAI_BASE_URL", f"{openai_url}/v1")
+        clean_env.setenv("OPENAI_API_KEY", KEY)
+        clean_env.setenv("ANTHROPIC_BASE_URL", f"{anthropic_url}/anthropic")
+        clean_env.setenv("ANTHROPIC_API_KEY", anthropic_key)
+        clean_env.setenv("GOOGLE_GEMINI_BASE_URL", anthropic_url)
+        clean_env.setenv("GEMINI_API_KEY", anthropic_key)
+        _send_everywhere(ak.Relay.from_env(max_retries=0, timeout=10))
+    assert openai_host.log, "the first pair with a key is the relay"
+    assert _credentials(openai_host) <= {KEY}
+    assert _credentials(anthropic_host) <= {anthropic_key}
 
 
 def test_from_env_without_a_url_says_what_to_set(clean_env: pytest.MonkeyPatch) -> None:

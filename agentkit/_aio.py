@@ -2,19 +2,19 @@
 
 Only public asyncio is used, in two ways, chosen by whether a loop already runs in the caller's thread:
 
-- None runs (scripts, threads, the REPL): the thread's own long-lived `asyncio.Runner` runs the
-  coroutine. Why long-lived: each relay keeps one async SDK client, with its connection pool, per
-  event loop, and building one costs 35-170 ms (SDK_FACTS §7) plus a new TCP connection; a fresh
-  loop per call (`asyncio.run`) paid that every time. The Runner also gives Ctrl-C its documented
-  meaning: the run's task is cancelled, its `finally` blocks repair the history, and then
-  KeyboardInterrupt reaches the caller.
+- None runs (scripts, threads, the REPL): the coroutine runs as a task on the thread's own
+  long-lived loop (`loop.run_until_complete`). Why long-lived: each relay keeps one async SDK
+  client, with its connection pool, per event loop, and building one costs 35-170 ms (SDK_FACTS
+  §7) plus a new TCP connection; a fresh loop per call (`asyncio.run`) paid that every time. Ctrl-C
+  means what it means under `asyncio.Runner`: the run's task is cancelled, its `finally` blocks
+  repair the history, and then KeyboardInterrupt reaches the caller.
 - One runs (a notebook cell, or an async tool calling `agent(...)`): that loop can be neither
   blocked nor re-entered, so the coroutine runs on one shared loop on a daemon thread, and this
   thread waits for it, calling `idle` while it waits (the live view's timer and approval buttons
   live there, on the thread that owns the widgets). A call made from the shared loop's own thread
   gets a private loop on a fresh thread, which cannot deadlock.
 
-A sync stream is the same machinery item by item: each `__anext__` runs on the thread's Runner, or
+A sync stream is the same machinery item by item: each `__anext__` runs on the thread's loop, or
 the items cross a queue from the shared loop.
 """
 
@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import os
 import queue
+import signal
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -47,19 +48,64 @@ def in_running_loop() -> bool:
     return True
 
 
-# ------------------------------------------------------------------------ this thread's own Runner
+# ------------------------------------------------------------------------ this thread's own loop
 
 
-class _ThreadRunner:
-    """A thread's long-lived Runner; closed when the thread's locals go away or at interpreter exit."""
+class _Interrupts:
+    """Ctrl-C while this thread drives its loop: the first one cancels the run being driven, which
+    unwinds (its `finally` blocks repair the history) before KeyboardInterrupt reaches the caller;
+    another one, or one while nothing is driven, is a plain KeyboardInterrupt (what `asyncio.Runner`
+    does, but installed once for a whole sync stream rather than once per event)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.task: asyncio.Task[Any] | None = None
+        self.count = 0
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        task = self.task
+        if task is not None and not task.done() and self.count == 0:
+            self.count = 1
+            task.cancel()
+            self.loop.call_soon_threadsafe(lambda: None)  # wake the loop if it waits in its selector
+            return
+        raise KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def _handling_ctrl_c(interrupts: _Interrupts) -> Iterator[None]:
+    """Route SIGINT to `interrupts` while inside, on the main thread, unless someone else handles it."""
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    signal.signal(signal.SIGINT, interrupts)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is interrupts:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class _ThreadLoop:
+    """A thread's long-lived (not running) event loop; closed when the thread's locals go away or at exit."""
 
     def __init__(self) -> None:
-        self.runner = asyncio.Runner()
+        self.loop = asyncio.new_event_loop()
+        self.interrupts = _Interrupts(self.loop)
         self.pid = os.getpid()
 
     def close(self) -> None:
+        loop = self.loop
+        if loop.is_closed() or loop.is_running():
+            return
         with contextlib.suppress(BaseException):
-            self.runner.close()
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        with contextlib.suppress(BaseException):
+            loop.close()
 
     def __del__(self) -> None:
         if self.pid == os.getpid():
@@ -72,39 +118,57 @@ _local = threading.local()
 @atexit.register
 def _close_at_exit() -> None:
     """Close the main thread's loop while the interpreter is whole (its async generators need it)."""
-    holder: _ThreadRunner | None = getattr(_local, "holder", None)
+    holder: _ThreadLoop | None = getattr(_local, "holder", None)
     _local.holder = None
     if holder is not None:
         holder.close()
 
 
-def _runner() -> asyncio.Runner:
-    holder: _ThreadRunner | None = getattr(_local, "holder", None)
-    if holder is None or holder.pid != os.getpid():
-        holder = _local.holder = _ThreadRunner()
-    return holder.runner
+def _thread_loop() -> _ThreadLoop:
+    holder: _ThreadLoop | None = getattr(_local, "holder", None)
+    if holder is None or holder.loop.is_closed() or holder.pid != os.getpid():
+        holder = _local.holder = _ThreadLoop()
+    return holder
 
 
-def _discard_runner(runner: asyncio.Runner) -> None:
-    """Replace this thread's Runner after an interrupt escaped its loop mid-callback (as `asyncio.run` would)."""
-    holder: _ThreadRunner | None = getattr(_local, "holder", None)
-    if holder is not None and holder.runner is runner:
+def _discard(holder: _ThreadLoop) -> None:
+    """Close this thread's loop after an interrupt stopped it mid-run (as `asyncio.run` would); the next
+    call starts a fresh one."""
+    if getattr(_local, "holder", None) is holder:
         _local.holder = None
-        holder.close()
+    holder.close()
 
 
-def _run_here(runner: asyncio.Runner, coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
-    """`runner.run`, and a fresh Runner next time if an interrupt left this one's loop in a doubtful state.
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the loop's pending tasks and let them unwind (what `asyncio.run` does at its end)."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
-    The Runner turns a first Ctrl-C into a cancellation of the run and re-raises it as KeyboardInterrupt
-    once the run has unwound: that loop is fine. A second Ctrl-C (or one outside the main thread's
-    handler) can stop the loop mid-callback, so the loop and whatever it still holds are closed.
-    """
+
+def _drive(holder: _ThreadLoop, coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
+    """Run one coroutine as a task on this thread's loop, to its end; Ctrl-C as `_Interrupts` says."""
+    loop, interrupts = holder.loop, holder.interrupts
+    task = loop.create_task(coro, context=context)
+    interrupts.task, interrupts.count = task, 0
     try:
-        return runner.run(coro, context=context)
-    except (KeyboardInterrupt, SystemExit):
-        _discard_runner(runner)
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if interrupts.count and task.cancelled():  # our Ctrl-C: the run has unwound
+            raise KeyboardInterrupt from None
         raise
+    except (KeyboardInterrupt, SystemExit):  # raised inside the loop: the run may be cut mid-step
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        _discard(holder)
+        raise
+    finally:
+        interrupts.task = None
 
 
 # ------------------------------------------------------------------- another thread's loop
@@ -243,7 +307,9 @@ def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]], *, idle: Idle |
     this thread waits, calling `idle` (see the module docstring); otherwise it runs right here.
     """
     if idle is None and not in_running_loop():
-        return _run_here(_runner(), coro_factory(), contextvars.copy_context())
+        holder = _thread_loop()
+        with _handling_ctrl_c(holder.interrupts):
+            return _drive(holder, coro_factory(), contextvars.copy_context())
     remote = _Remote(coro_factory)
     try:
         remote.start()
@@ -292,27 +358,33 @@ async def _close(agen: AsyncIterator[Any]) -> None:
 
 
 def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
-    """Each item is one `__anext__` on this thread's Runner, all in one context (as one task's would be)."""
-    runner = _runner()
+    """Each item is one `__anext__` on this thread's loop, all in one context (as one task's would be).
+
+    Why one task per item, not one task for the whole stream: the run must stop where it yielded,
+    as a generator does, until the caller asks for the next event (a caller that stops early must
+    not find that tools were started meanwhile). Ctrl-C handling is installed once for the stream.
+    """
+    holder = _thread_loop()
     context = contextvars.copy_context()
     agen = context.run(agen_factory)
     finished = False
-    try:
-        while True:
-            try:
-                item = _run_here(runner, _next(agen), context)
-            except StopAsyncIteration:
-                finished = True
-                return
-            except BaseException:
-                finished = True  # the exception ended the generator (its cleanup already ran)
-                raise
-            yield item
-    finally:
-        # Left early (break, an exception in the loop body): let the run clean up, on its own loop.
-        # If an interrupt closed that loop, its shutdown has already closed the generator.
-        if not finished and getattr(_local, "holder", None) is not None and _local.holder.runner is runner:
-            _run_here(runner, _close(agen), context)
+    with _handling_ctrl_c(holder.interrupts):
+        try:
+            while True:
+                try:
+                    item = _drive(holder, _next(agen), context)
+                except StopAsyncIteration:
+                    finished = True
+                    return
+                except BaseException:
+                    finished = True  # the exception ended the generator (its cleanup already ran)
+                    raise
+                yield item
+        finally:
+            # Left early (break, an exception in the loop body): let the run clean up, on its own loop.
+            # If an interrupt closed that loop, its shutdown has already closed the generator.
+            if not finished and not holder.loop.is_closed():
+                _drive(holder, _close(agen), context)
 
 
 def _iterate_elsewhere(agen_factory: Callable[[], AsyncIterator[T]], idle: Idle | None) -> Iterator[T]:

@@ -472,8 +472,16 @@ class Agent:
         `sent`: whether the request reached the network; an unmapped exception before that is the
         SDK refusing what we built (a bad option value), not a bad answer.
         """
+        from agentkit._transport import AnswerTooLarge
         from agentkit.errors import ModelNotFoundError, from_sdk_error
 
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, AnswerTooLarge):  # an SDK may have wrapped it
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            too_large = UpstreamError(str(cause), status=200, dialect=dialect, model=name, code="answer_too_large")
+            too_large.retryable = False  # the same answer would come again
+            return too_large
         if isinstance(from_sdk_error(exc, dialect=dialect, model=name), ModelNotFoundError):
             # Its hint needs the relay's model list: a blocking request, kept off the event loop.
             mapped = await asyncio.to_thread(self.relay.map_error, exc, dialect=dialect, model=name)

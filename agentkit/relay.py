@@ -26,17 +26,19 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
+from agentkit.dialects.base import load
 from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error
 from agentkit.retry import ConcurrencyLimit, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from agentkit._ratelimit import RateLimit, Throttled
 
 __all__ = ["Relay", "derive_doors"]
 
-_DEFAULT_TIMEOUT = 120.0
+_DEFAULT_TIMEOUT = 300.0
+#: The largest answer body a relay's clients accept (`max_answer_bytes=`).
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _DEFAULT_RETRIES = 2
 #: Documented by relays: 100 concurrent requests per key.
 DEFAULT_MAX_CONCURRENCY = 100
@@ -117,14 +119,35 @@ def derive_doors(url: str) -> tuple[str, dict[str, str]]:
 def _door_url(door: str, url: str) -> str:
     """Normalise a per-door override so the SDK's own path suffix is not doubled."""
     url = _check_url(url, f"`{door}_url`")
-    if door == "openai":
-        for suffix in ("/chat/completions", "/responses"):
-            url = _strip(url, suffix) or url
-    elif door == "anthropic":
-        url = _strip(url, "/v1/messages") or _strip(url, "/v1") or url
-    elif door == "gemini":
-        url = _strip(url, "/v1beta") or _strip(url, "/v1") or url
+    for suffix in load(door).URL_SUFFIXES:  # type: ignore[attr-defined]
+        stripped = _strip(url, suffix)
+        if stripped is not None:
+            url = stripped
+            break
     return url.rstrip("/")
+
+
+def _warn_if_plain_http(urls: Iterable[str]) -> None:
+    """Warn once per host when the key would cross a network in clear (plain `http://`, not this machine)."""
+    import ipaddress
+    import warnings
+
+    for url in dict.fromkeys(urls):
+        parsed = urllib.parse.urlsplit(url)
+        host = parsed.hostname or ""
+        if parsed.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
+            continue
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                continue
+        except ValueError:
+            pass
+        warnings.warn(
+            f"The relay URL {url!r} uses plain http:// to another machine: the API key travels unencrypted. "
+            "Use https:// unless this network is yours.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class Relay:
@@ -143,7 +166,8 @@ class Relay:
         routes: Extra routing rules, `{glob: dialect}` tried before the defaults, e.g.
             `{"deepseek-*": "anthropic"}`.
         backup_urls: Backup hosts (roots or door URLs, in order), tried on connection errors and 5xx.
-        timeout: Seconds to wait for a response (each SDK gets it in its own unit).
+        timeout: Seconds one attempt may take in all, a streamed answer included (keep-alive pings
+            do not extend it); also each SDK's own timeout, in its own unit. Default 300.
         max_retries: Retries after the first attempt, for 408/429/5xx and connection errors. The
             agent applies them itself, the same way in every dialect (see `agentkit.retry`).
         backoff: `(initial, max)` seconds of the exponential wait between retries (jittered; a
@@ -153,6 +177,8 @@ class Relay:
         headers: Extra headers sent on every request (e.g. a tenant id).
         rate_limit: Requests per minute through this relay (relays document e.g. 3000/min), spaced
             evenly; None for no limit. Assignable later (`relay.rate_limit = 600`).
+        max_answer_bytes: The largest answer body accepted (default 64 MiB); a larger one is cut off
+            and ends as `ak.UpstreamError` (code `answer_too_large`), not retried.
     """
 
     def __init__(
@@ -172,6 +198,7 @@ class Relay:
         headers: Mapping[str, str] | None = None,
         backoff: tuple[float, float] = (0.5, 8.0),
         rate_limit: float | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         if isinstance(backup_urls, str):
             backup_urls = [backup_urls]
@@ -184,13 +211,17 @@ class Relay:
         for pattern, dialect in (routes or {}).items():
             self.routes[pattern] = self._check_dialect(dialect, f"the route for {pattern!r}")
         self.backup_roots: tuple[str, ...] = tuple(derive_doors(u)[0] for u in backup_urls)
+        _warn_if_plain_http([self.root, *self.doors.values(), *self.backup_roots])
         if timeout is None or timeout <= 0:
             raise ConfigurationError(f"`timeout` must be a positive number of seconds; got {timeout!r}.")
         if max_retries < 0:
             raise ConfigurationError(f"`max_retries` must be 0 or more; got {max_retries!r}.")
         if max_concurrency < 1:
             raise ConfigurationError(f"`max_concurrency` must be at least 1; got {max_concurrency!r}.")
+        if max_answer_bytes < 1:
+            raise ConfigurationError(f"`max_answer_bytes` must be at least 1; got {max_answer_bytes!r}.")
         self.timeout = float(timeout)
+        self.max_answer_bytes = int(max_answer_bytes)
         self.max_retries = int(max_retries)
         self.max_concurrency = int(max_concurrency)
         try:
@@ -412,7 +443,7 @@ class Relay:
                 clients[slot] = self._build(door, asynchronous=True, retries=self.max_retries if sdk_retries else 0,
                                             marked=not sdk_retries)
             client = clients[slot]
-        return client.aio if door == "gemini" else client
+        return load(door).async_surface(client)  # type: ignore[attr-defined]
 
     def semaphore(self) -> ConcurrencyLimit | Throttled:
         """This relay's limit on requests in flight (`max_concurrency`), shared by every thread and loop.
@@ -454,136 +485,51 @@ class Relay:
             }
             if model in self.close_models(model, n=1):
                 # The relay lists the model, so the 404 is about the door (R2/R3 relays lack some).
-                if dialect in (None, "openai"):
-                    advice = (f"The relay lists {model!r} in `/v1/models` but did not find it: it may have no "
-                              "channel for it right now; try again later, or another model.")
-                elif dialect == "responses":
-                    advice = (f"The relay lists {model!r} in `/v1/models`, so it probably does not serve the "
-                              f"Responses API: use `{model}` (Chat Completions) instead of `responses:{model}`.")
-                else:
-                    advice = (f"The relay lists {model!r} in `/v1/models`, so its `{dialect}` door is probably "
-                              f"missing or elsewhere: use `openai:{model}`, set `{dialect}_url=`, or leave "
-                              f"{dialect!r} out of `dialects=` on the Relay.")
+                advice = load(dialect or "openai").missing_door_advice(model)  # type: ignore[attr-defined]
                 mapped = ModelNotFoundError(mapped.message, advice=advice, **fields)
             elif suggestions := [m for m in self.close_models(model) if m != model]:
                 mapped = ModelNotFoundError(mapped.message, suggestions=suggestions, **fields)
         return mapped
 
     def _http_client(self, *, asynchronous: bool = False, marked: bool = False, door: str = "openai") -> Any:
-        """An httpx2 client with this relay's timeout and, if configured, backup-host failover.
+        """The httpx2 client every SDK client of this relay sends through (`agentkit._transport`).
 
-        `marked`: the agent's clients record each request they send (`agentkit.retry.track_sending`).
-        The connection pool is the one the door's SDK builds for itself: openai and anthropic keep
-        up to 1000 connections (100 alive); google-genai keeps httpx's defaults (100, 20 alive), and
-        with the larger pool 100 concurrent Gemini runs went ~15-30 % slower (httpcore scans every
-        pooled connection on each request; benchmarks/batch_throughput.py).
+        Its guard keeps the key with the door's host and the backup hosts (a redirect elsewhere goes
+        without credentials), bounds each answer's size (`max_answer_bytes`) and each attempt's time
+        (`timeout`, streams included), and with `marked` records each request the agent sends
+        (`agentkit.retry.track_sending`). Backup hosts are tried below it; the connection pool is the
+        one the door's SDK builds for itself.
         """
         import httpx2
 
+        from agentkit import _transport
+
+        connections, alive = load(door).POOL  # type: ignore[attr-defined]
+        limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=alive)
+        guard = _transport.guard([self.doors[door], self.root, *self.backup_roots], mark=marked,
+                                 max_bytes=self.max_answer_bytes, deadline=self.timeout)
         timeout = httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
         if asynchronous:
-            transport: Any = None
+            inner: Any = httpx2.AsyncHTTPTransport(limits=limits)
             if self.backup_roots:
-                from agentkit._transport import AsyncFailoverTransport
-
-                transport = AsyncFailoverTransport(self.root, self.backup_roots)
-            if marked:
-                from agentkit.retry import marking_transport
-
-                transport = marking_transport(transport or httpx2.AsyncHTTPTransport(limits=_pool_limits(door)))
-            return httpx2.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
-        sync_transport: Any = None
+                inner = _transport.AsyncFailoverTransport(self.root, self.backup_roots, inner)
+            return httpx2.AsyncClient(timeout=timeout, transport=_transport.AsyncGuardedTransport(inner, guard),
+                                      follow_redirects=True)
+        sync_inner: Any = httpx2.HTTPTransport(limits=limits)
         if self.backup_roots:
-            from agentkit._transport import FailoverTransport
-
-            sync_transport = FailoverTransport(self.root, self.backup_roots)
-        if marked:
-            from agentkit.retry import marking_transport
-
-            sync_transport = marking_transport(sync_transport or httpx2.HTTPTransport(limits=_pool_limits(door)))
-        return httpx2.Client(timeout=timeout, transport=sync_transport, follow_redirects=True)
+            sync_inner = _transport.FailoverTransport(self.root, self.backup_roots, sync_inner)
+        return httpx2.Client(timeout=timeout, transport=_transport.GuardedTransport(sync_inner, guard),
+                             follow_redirects=True)
 
     def _build(self, door: str, *, asynchronous: bool, retries: int | None = None, marked: bool = False) -> Any:
-        builder: Callable[..., Any] = {
-            "openai": self._build_openai,
-            "anthropic": self._build_anthropic,
-            "gemini": self._build_gemini,
-        }[door]
-        return builder(asynchronous=asynchronous, retries=self.max_retries if retries is None else retries,
-                       marked=marked)
-
-    def _placeholder_key(self) -> str:
-        # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
-        return self._key.get() or "no-key"
-
-    # Every SDK client gets its URL and key explicitly, so the SDK's own variables (OPENAI_BASE_URL,
-    # ANTHROPIC_AUTH_TOKEN, GOOGLE_GEMINI_BASE_URL, ...) cannot redirect it or swap the key; the auth
-    # headers are explicit too, since `OPENAI_CUSTOM_HEADERS` / `ANTHROPIC_CUSTOM_HEADERS` may hold an
-    # `Authorization` line that would replace the key's, and google-genai is told it is not Vertex AI
-    # (`GOOGLE_GENAI_USE_VERTEXAI` would change its paths). The relay's own `headers=` win over all.
-
-    def _build_openai(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
-        import openai
-
-        key = self._placeholder_key()
-        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-        return cls(
-            base_url=self.doors["openai"],
-            api_key=key,
+        """The door's SDK client, built by its dialect module with everything explicit (see `build_client`)."""
+        return load(door).build_client(  # type: ignore[attr-defined]
+            base_url=self.doors[door],
+            # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
+            api_key=self._key.get() or "no-key",
             timeout=self.timeout,
-            max_retries=retries,
-            default_headers={"Authorization": f"Bearer {key}", **self.headers},
-            http_client=(
-                self._http_client(asynchronous=asynchronous, marked=marked, door="openai") if self.backup_roots or marked else None
-            ),
+            retries=self.max_retries if retries is None else retries,
+            headers=self.headers,
+            http_client=self._http_client(asynchronous=asynchronous, marked=marked, door=door),
+            asynchronous=asynchronous,
         )
-
-    def _build_anthropic(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
-        import anthropic
-
-        key = self._placeholder_key()
-        cls = anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
-        # The SDK sends `Authorization: Bearer`; relays of the Anthropic style want `x-api-key`.
-        # Send both so either kind accepts the request.
-        return cls(
-            base_url=self.doors["anthropic"],
-            api_key=key,
-            timeout=self.timeout,
-            max_retries=retries,
-            default_headers={"Authorization": f"Bearer {key}", "x-api-key": key, **self.headers},
-            http_client=(
-                self._http_client(asynchronous=asynchronous, marked=marked, door="anthropic") if self.backup_roots or marked else None
-            ),
-        )
-
-    def _build_gemini(self, *, asynchronous: bool, retries: int, marked: bool = False) -> Any:
-        from google import genai
-        from google.genai import types
-
-        options: dict[str, Any] = {
-            "base_url": self.doors["gemini"],
-            "api_version": "v1beta",  # google-genai now defaults to v1; relays serve v1beta
-            "timeout": int(self.timeout * 1000),  # milliseconds in google-genai
-            # google-genai has no retries by default; match the other SDKs' policy.
-            "retry_options": types.HttpRetryOptions(
-                attempts=retries + 1,
-                initial_delay=0.5,
-                max_delay=8.0,
-                http_status_codes=[408, 429, 500, 502, 503, 504],
-            ),
-        }
-        if self.headers:
-            options["headers"] = dict(self.headers)
-        if self.backup_roots or marked:
-            key = "httpx_async_client" if asynchronous else "httpx_client"
-            options[key] = self._http_client(asynchronous=asynchronous, marked=marked, door="gemini")
-        return genai.Client(vertexai=False, api_key=self._placeholder_key(), http_options=types.HttpOptions(**options))
-
-
-def _pool_limits(door: str) -> Any:
-    """The connection-pool limits the door's own SDK would use (see `Relay._http_client`)."""
-    import httpx2
-
-    if door == "gemini":
-        return httpx2.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults, google-genai's pool
-    return httpx2.Limits(max_connections=1000, max_keepalive_connections=100)  # openai's and anthropic's own defaults

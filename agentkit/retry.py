@@ -31,19 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import random
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agentkit.errors import ConfigurationError, RelayError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["ConcurrencyLimit", "RetryPolicy", "marking_transport", "track_sending"]
+__all__ = ["ConcurrencyLimit", "RetryPolicy", "mark_sent", "track_sending"]
 
 
 @dataclass(frozen=True)
@@ -224,7 +223,7 @@ _SENT: ContextVar[list[str] | None] = ContextVar("agentkit_request_sent", defaul
 
 
 def track_sending() -> list[str]:
-    """Start recording the requests the current task sends through a marking transport.
+    """Start recording the requests the current task sends (see `mark_sent`).
 
     Why: an exception that no SDK maps (a `ValueError`, a pydantic `ValidationError`) means "the
     relay's answer could not be read" if the request went out, but "the SDK refused the request we
@@ -236,48 +235,8 @@ def track_sending() -> list[str]:
     return marks
 
 
-def marking_transport(inner: Any) -> Any:
-    """Wrap an httpx2 transport (sync or async) so that each request sent through it is recorded.
-
-    See `track_sending`. The sync one serves sync `agent(...)` runs, which drive the sync SDK
-    clients from the run's own task, so the record is in the same context.
-    """
-    import httpx2  # only once a client is built: `import agentkit` stays light
-
-    sync, asynchronous = _marking_classes()
-    return sync(inner) if isinstance(inner, httpx2.BaseTransport) else asynchronous(inner)
-
-
-def _mark(path: str) -> None:
+def mark_sent(path: str) -> None:
+    """Record that a request to `path` went out (called by the guard transport every relay client sends through)."""
     marks = _SENT.get()
     if marks is not None:
         marks.append(path)
-
-
-@functools.cache
-def _marking_classes() -> tuple[type, type]:
-    import httpx2
-
-    class MarkingTransport(httpx2.BaseTransport):
-        def __init__(self, inner: httpx2.BaseTransport) -> None:
-            self._inner = inner
-
-        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-            _mark(request.url.path)
-            return self._inner.handle_request(request)
-
-        def close(self) -> None:
-            self._inner.close()
-
-    class AsyncMarkingTransport(httpx2.AsyncBaseTransport):
-        def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-            self._inner = inner
-
-        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-            _mark(request.url.path)
-            return await self._inner.handle_async_request(request)
-
-        async def aclose(self) -> None:
-            await self._inner.aclose()
-
-    return MarkingTransport, AsyncMarkingTransport

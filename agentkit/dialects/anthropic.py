@@ -27,7 +27,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
@@ -800,3 +800,39 @@ class _StreamState:
         for index, fragments in self.tool_json.items():  # blocks whose stop event never came
             blocks[index]["input"] = _arguments("".join(fragments))
         return decode({**self.message, "content": blocks, "usage": self.usage})
+
+
+# ----------------------------------------------------------------------------------- client
+
+#: Path endings the SDK adds to its base URL: a door URL pasted with one is cut back to the base.
+URL_SUFFIXES = ("/v1/messages", "/v1")
+#: The connection pool the SDK builds for itself (connections, kept alive).
+POOL = (1000, 100)
+
+
+def build_client(*, base_url: str, api_key: str, timeout: float, retries: int, headers: Mapping[str, str],
+                 http_client: Any, asynchronous: bool) -> Any:
+    """The official Anthropic client for the relay's Anthropic door.
+
+    The SDK sends `Authorization: Bearer`; relays of the Anthropic style want `x-api-key`: both
+    are sent, so either kind accepts the request. Both are explicit, so `ANTHROPIC_BASE_URL`,
+    `ANTHROPIC_AUTH_TOKEN` and an `Authorization` line in `ANTHROPIC_CUSTOM_HEADERS` change nothing.
+    """
+    import anthropic
+
+    cls = anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
+    return cls(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=retries,
+               default_headers={"Authorization": f"Bearer {api_key}", "x-api-key": api_key, **headers},
+               http_client=http_client)
+
+
+def async_surface(client: Any) -> Any:
+    """What the dialect's `create` / `stream` take, from the async client `build_client` made."""
+    return client
+
+
+def missing_door_advice(model: str) -> str:
+    """Advice for a 404 on a model the relay lists in `/v1/models`."""
+    return (f"The relay lists {model!r} in `/v1/models`, so its `anthropic` door is probably missing or "
+            f"elsewhere: use `openai:{model}`, set `anthropic_url=`, or leave 'anthropic' out of `dialects=` "
+            "on the Relay.")

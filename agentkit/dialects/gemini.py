@@ -38,7 +38,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
@@ -1009,3 +1009,50 @@ def _dump(value: Any) -> Any:
 def _is_text_piece(part: dict[str, Any]) -> bool:
     """A text part that later text of its kind may extend (nothing but text, thought, signature)."""
     return part.get("text") is not None and part.keys() <= _TEXT_KEYS
+
+
+# ----------------------------------------------------------------------------------- client
+
+#: Path endings the SDK adds to its base URL: a door URL pasted with one is cut back to the base.
+URL_SUFFIXES = ("/v1beta", "/v1")
+#: The connection pool google-genai builds for itself (httpx's defaults). With openai's larger pool,
+#: 100 concurrent Gemini runs went ~15-30 % slower (httpcore scans every pooled connection).
+POOL = (100, 20)
+
+
+def build_client(*, base_url: str, api_key: str, timeout: float, retries: int, headers: Mapping[str, str],
+                 http_client: Any, asynchronous: bool) -> Any:
+    """The official google-genai client for the relay's Gemini door (keep a reference: SDK_FACTS §1.3).
+
+    v1beta, which relays serve (the SDK now defaults to v1); the timeout in milliseconds; retries
+    like the other SDKs' (google-genai has none by default). `vertexai=False` and the explicit URL
+    and key keep `GOOGLE_GENAI_USE_VERTEXAI`, `GOOGLE_GEMINI_BASE_URL` and `GOOGLE_API_KEY` out.
+    """
+    from google import genai
+    from google.genai import types
+
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "api_version": "v1beta",
+        "timeout": int(timeout * 1000),
+        "retry_options": types.HttpRetryOptions(
+            attempts=retries + 1, initial_delay=0.5, max_delay=8.0, http_status_codes=[408, 429, 500, 502, 503, 504]
+        ),
+    }
+    if headers:
+        options["headers"] = dict(headers)
+    if http_client is not None:
+        options["httpx_async_client" if asynchronous else "httpx_client"] = http_client
+    return genai.Client(vertexai=False, api_key=api_key, http_options=types.HttpOptions(**options))
+
+
+def async_surface(client: Any) -> Any:
+    """What the dialect's `create` / `stream` take: the async side (`.aio`) of the client `build_client` made."""
+    return client.aio
+
+
+def missing_door_advice(model: str) -> str:
+    """Advice for a 404 on a model the relay lists in `/v1/models`."""
+    return (f"The relay lists {model!r} in `/v1/models`, so its `gemini` door is probably missing or "
+            f"elsewhere: use `openai:{model}`, set `gemini_url=`, or leave 'gemini' out of `dialects=` "
+            "on the Relay.")

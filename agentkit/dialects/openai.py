@@ -784,3 +784,38 @@ def check_system(history: Sequence[Message]) -> None:
                     f"A system message can only hold text, but it holds {part!r}; "
                     "move images and tool parts into user or tool messages."
                 )
+
+
+# ----------------------------------------------------------------------------------- client
+
+#: Path endings the SDK adds to its base URL: a door URL pasted with one is cut back to the base.
+URL_SUFFIXES = ("/chat/completions", "/responses")
+#: The connection pool the SDK builds for itself (connections, kept alive): agentkit's own httpx2
+#: client for this door keeps the same.
+POOL = (1000, 100)
+
+
+def build_client(*, base_url: str, api_key: str, timeout: float, retries: int, headers: Mapping[str, str],
+                 http_client: Any, asynchronous: bool) -> Any:
+    """The official OpenAI client for the relay's OpenAI door.
+
+    Everything is explicit, so the SDK's own variables cannot redirect it or swap the key:
+    `OPENAI_BASE_URL`, and `OPENAI_CUSTOM_HEADERS`, whose `Authorization` line would replace the
+    key's. The relay's own `headers=` win over all.
+    """
+    import openai
+
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    return cls(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=retries,
+               default_headers={"Authorization": f"Bearer {api_key}", **headers}, http_client=http_client)
+
+
+def async_surface(client: Any) -> Any:
+    """What the dialect's `create` / `stream` take, from the async client `build_client` made."""
+    return client
+
+
+def missing_door_advice(model: str) -> str:
+    """Advice for a 404 on a model the relay lists in `/v1/models`."""
+    return (f"The relay lists {model!r} in `/v1/models` but did not find it: it may have no channel for it "
+            "right now; try again later, or another model.")

@@ -570,3 +570,12 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
         )
         final = {**base, "output": [as_dict(done[i]) for i in sorted(done)]}
     yield decode(final)
+
+
+# ----------------------------------------------------------------------------------- client
+
+
+def missing_door_advice(model: str) -> str:
+    """Advice for a 404 on a model the relay lists in `/v1/models`."""
+    return (f"The relay lists {model!r} in `/v1/models`, so it probably does not serve the Responses API: "
+            f"use `{model}` (Chat Completions) instead of `responses:{model}`.")

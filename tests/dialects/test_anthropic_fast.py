@@ -188,12 +188,12 @@ class Server:
         too, on their own loop). Its requests are marked as sent, as the agent's are."""
         import anthropic
 
-        from agentkit.retry import _marking_classes
+        from agentkit._transport import AsyncGuardedTransport, guard
 
-        _, marking_async = _marking_classes()
         options: dict[str, Any] = {"base_url": "http://relay.invalid/anthropic", "api_key": "sk-test",
                                    "max_retries": 0}
-        http_async = httpx2.AsyncClient(transport=marking_async(httpx2.MockTransport(self.handler)))
+        marking = guard(["http://relay.invalid"], mark=True, max_bytes=None, deadline=None)
+        http_async = httpx2.AsyncClient(transport=AsyncGuardedTransport(httpx2.MockTransport(self.handler), marking))
         return anthropic.AsyncAnthropic(**options, http_client=http_async)
 
 

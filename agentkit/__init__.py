@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.dialects import DIALECTS
 from agentkit.errors import (
+    AgentBusyError,
     AgentkitError,
     AuthenticationError,
     BadRequestError,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Agent",
+    "AgentBusyError",
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 
-__all__ = ["AnswerTooLarge", "AsyncFailoverTransport", "AsyncGuardedTransport", "FailoverTransport",
+__all__ = ["AnswerTooLarge", "AsyncFailoverTransport", "AsyncGuardedTransport", "BearerAuth", "FailoverTransport",
            "GuardedTransport", "guard", "origin", "rewrite"]
 
 #: Failures that mean "this host is down", worth trying the next host for.
@@ -219,6 +219,19 @@ class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class BearerAuth(httpx2.Auth):
+    """Adds `Authorization: Bearer <key>` as the request leaves, so no caller's frame holds the key
+    in clear (tracebacks with locals, debuggers, error trackers)."""
+
+    def __init__(self, secret: Any) -> None:
+        self._secret = secret  # an object whose `get()` gives the key and whose repr hides it
+
+    def auth_flow(self, request: httpx2.Request) -> Iterator[httpx2.Request]:
+        if self._secret.get():
+            request.headers["authorization"] = "Bearer " + self._secret.get()
+        yield request
 
 
 def guard(origins: Sequence[str], *, mark: bool, max_bytes: int | None, deadline: float | None) -> _Guard:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from agentkit import _aio, approval
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
+    AgentBusyError,
     AgentkitError,
     BadRequestError,
     ConfigurationError,
@@ -250,8 +251,9 @@ class Agent:
         deadline = time.monotonic() + 1.0
         while not lock.acquire(blocking=False):
             if time.monotonic() >= deadline:
-                raise RuntimeError(
-                    "This agent is already running; wait for the current run to finish, or use another `ak.Agent`."
+                raise AgentBusyError(
+                    f"The agent for {self.model!r} is already running (in another thread, or this call is nested "
+                    "in its own run); wait for the current run to finish, or give each thread its own `ak.Agent`."
                 )
             await asyncio.sleep(0.005)
         try:

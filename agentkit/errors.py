@@ -23,6 +23,7 @@ The hierarchy::
     ├── ToolArgumentsError           a model's tool arguments failed the tool's schema
     ├── OutputValidationError        structured output failed its schema after every re-ask
     ├── OutputRefusedError           the model refused to give the structured answer
+    ├── AgentBusyError               the agent is already running (another thread, a nested call)
     └── MaxTurnsExceeded             the run hit `max_turns` model requests
 
 Every relay error carries `.status`, `.message` (the relay's own words), `.dialect`, `.model` and
@@ -43,6 +44,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "AgentBusyError",
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",
@@ -76,6 +78,11 @@ class ConfigurationError(AgentkitError, ValueError):
     """A developer mistake caught early: a bad URL, an unknown dialect, a missing key."""
 
 
+class AgentBusyError(AgentkitError, RuntimeError):
+    """The agent is already running a conversation turn: one run at a time per agent, since two
+    would interleave one history. Wait for it, or give each thread its own `ak.Agent`."""
+
+
 class RelayError(AgentkitError):
     """The relay answered with an error status, or could not be reached.
 
@@ -104,14 +111,15 @@ class RelayError(AgentkitError):
         retry_after: float | None = None,
         advice: str | None = None,
     ) -> None:
-        self.message = message
+        # Every text field is redacted, not only the message: relays echo the key in `code` too.
+        self.message = redact(message)
         self.status = status
         self.dialect = dialect
-        self.model = model
-        self.code = code
+        self.model = redact(model) if model is not None else None
+        self.code = redact(str(code)) if code is not None else None
         self.retry_after = retry_after
         if advice is not None:
-            self.advice = advice
+            self.advice = redact(advice)
         super().__init__(self._compose())
 
     def _compose(self) -> str:
@@ -301,13 +309,24 @@ class StreamErrorEvent(Exception):
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{3})[A-Za-z0-9_\-*]{8,}|\b(AIza)[0-9A-Za-z_\-]{20,}")
 
 
+#: Every key given to a Relay in this process: `redact` removes them from any text, whichever
+#: relay's error it is, even when they are not shaped like keys.
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(secret: str) -> None:
+    """Have `redact` remove this key from every text from now on (called for each key a Relay is given)."""
+    if len(secret) >= 4:
+        _KNOWN_SECRETS.add(secret)
+
+
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Remove every given secret, and anything shaped like an API key, from `text`.
 
     Relays sometimes echo the key they rejected ("Incorrect API key provided: sk-..."); the error
     must still be safe to print, log and save in a notebook.
     """
-    for secret in secrets:
+    for secret in (*secrets, *_KNOWN_SECRETS):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return _KEYLIKE.sub(lambda m: (m.group(1) or m.group(2)) + "...[redacted]", text)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
 from agentkit.dialects.base import load
-from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error
+from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error, remember_secret
 from agentkit.retry import ConcurrencyLimit, RetryPolicy
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ class _Secret:
 
     def __init__(self, value: str | None) -> None:
         self._value = value
+        if value:
+            remember_secret(value)
 
     def get(self) -> str | None:
         return self._value
@@ -374,17 +376,19 @@ class Relay:
         """
         if self._models_cache is not None and not refresh:
             return list(self._models_cache)
+        from agentkit._transport import BearerAuth
+
         headers = {"accept": "application/json", **self.headers}
-        if key := self._key.get():
-            headers["authorization"] = f"Bearer {key}"
         url = self.doors["openai"] + "/models"
         try:
             with self._http_client() as http:
-                response = http.get(url, headers=headers)
+                response = http.get(url, headers=headers, auth=BearerAuth(self._key))
         except Exception as exc:
             mapped = from_sdk_error(exc, dialect="openai", secrets=self.secrets)
-            if mapped is None:
-                raise
+            if mapped is None:  # a redirect loop, a body that cannot be decoded, ...
+                mapped = error_from_status(
+                    502, f"`GET {url}` failed: {type(exc).__name__}: {exc}", dialect="openai", secrets=self.secrets
+                )
             raise mapped from None
         if response.status_code >= 400:
             raise error_from_status(response.status_code, response.text, dialect="openai", secrets=self.secrets)

@@ -296,3 +296,16 @@ def test_mapping_while_another_thread_first_imports_an_sdk(first: str) -> None:
     rounds, problems = out.stdout.split(" ", 1)
     assert problems.strip() == "[]", problems[:2000]
     assert int(rounds) > 20  # the mapping really ran while the SDKs were being imported
+
+
+def test_a_key_echoed_in_any_field_of_an_error_is_redacted_everywhere() -> None:
+    """Relays echo the rejected key in `code`, `type` or `param` as well as in the message: no field,
+    no str(), repr() or pickle of the error may hold it, even a key not shaped like one."""
+    import pickle
+
+    key = "relaykey-7f3a9b2c"  # a relay's own key format, no `sk-` prefix
+    ak.Relay("https://relay.example", api_key=key)  # a key agentkit was given
+    body = json.dumps({"error": {"message": f"bad key {key}", "code": key, "type": key, "param": key}})
+    error = error_from_status(401, body, dialect="openai")
+    for text in (str(error), repr(error), repr(vars(error)), str(pickle.dumps(error)), str(pickle.loads(pickle.dumps(error)))):
+        assert key not in text

@@ -385,3 +385,48 @@ def test_reused_and_missing_call_ids_are_made_unique_on_both_sides(relay: Any, m
     results = [p.call_id for m in sent for p in m.parts if isinstance(p, ToolResultPart)]
     assert len(calls) == 3 and len(set(calls)) == 3
     assert sorted(results) == sorted(calls)
+
+
+def test_one_agent_from_two_threads_refuses_the_second_run_and_keeps_its_history(relay: Any) -> None:
+    """Two threads call the same agent at once: one run finishes, the other is refused promptly
+    with `ak.AgentBusyError` (never a hang, never an interleaved history); afterwards, either
+    thread can use it again."""
+    release = threading.Event()
+
+    @ak.tool
+    def slow(x: int) -> str:
+        """Waits until released."""
+        release.wait(10)
+        return "done"
+
+    relay.emulator.script(Turn(tool_calls=[("slow", {"x": 1})]), "Finished.")
+    agent = ak.Agent("claude-sonnet-4-5", tools=[slow], relay=relay, display=False)
+    outcomes: dict[str, Any] = {}
+
+    def first() -> None:
+        outcomes["first"] = agent("Go slowly.").text
+
+    def second() -> None:
+        started = time.monotonic()
+        try:
+            agent("Me too.")
+        except ak.AgentBusyError as exc:
+            outcomes["second"] = (exc, time.monotonic() - started)
+
+    one = threading.Thread(target=first)
+    one.start()
+    while not any(isinstance(p, ToolCallPart) for m in agent.history for p in m.parts):
+        time.sleep(0.01)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(5)
+    assert not two.is_alive()
+    release.set()
+    one.join(10)
+    assert outcomes["first"] == "Finished."
+    error, waited = outcomes["second"]
+    assert isinstance(error, ak.AgentkitError) and "already running" in str(error)
+    assert waited < 3
+    assert [m.role for m in agent.history] == ["user", "assistant", "tool", "assistant"]
+    relay.emulator.script("Again.")
+    assert agent("Once more.").text == "Again."

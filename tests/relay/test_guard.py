@@ -141,3 +141,45 @@ def test_a_plain_http_relay_on_another_machine_is_warned_about() -> None:
         ak.Relay("http://127.0.0.1:9/v1", api_key=KEY)
         ak.Relay("http://localhost:9/v1", api_key=KEY)
         ak.Relay("https://relay.example.com/v1", api_key=KEY)
+
+
+@pytest.mark.parametrize("body", [b"<html><body>502 Bad Gateway</body></html>", b""], ids=["html", "empty"])
+@pytest.mark.parametrize("model", MODELS)
+def test_a_200_that_is_not_an_answer_is_an_upstream_error(servers: list[_Server], model: str, body: bytes) -> None:
+    server = _Server(lambda h: _send(h, 200, body, {"content-type": "text/html" if body else "application/json"}))
+    servers.append(server)
+    relay = ak.Relay(server.url, api_key=KEY, max_retries=0)
+    with pytest.raises(ak.UpstreamError):
+        ak.Agent(model, relay=relay, display=False)("hi")
+
+
+@pytest.mark.parametrize("status", [302, 200])
+def test_the_model_list_ends_in_typed_errors_only(servers: list[_Server], status: int) -> None:
+    """A redirect loop, a body that cannot be decoded: agentkit errors, not httpx2's."""
+    if status == 302:
+        server = _Server(lambda h: _send(h, 302, b"", {"location": h.path}))
+    else:
+        server = _Server(lambda h: _send(h, 200, b"\x1f\x8b not gzip", {"content-encoding": "gzip",
+                                                                         "content-type": "application/json"}))
+    servers.append(server)
+    with pytest.raises(ak.AgentkitError) as info:
+        ak.Relay(server.url, api_key=KEY).models()
+    assert KEY not in str(info.value)
+
+
+def test_no_frame_of_a_failed_model_list_holds_the_key(servers: list[_Server]) -> None:
+    """Tracebacks shown with their locals (pytest --showlocals, IPython's verbose mode, error
+    trackers) must not reveal the key."""
+    server = _Server(lambda h: _send(h, 500, b'{"error": {"message": "down"}}', {"content-type": "application/json"}))
+    servers.append(server)
+    relay = ak.Relay(server.url, api_key=KEY, max_retries=0)
+    with pytest.raises(ak.AgentkitError) as info:
+        relay.models()
+    tb = info.value.__traceback__
+    assert tb is not None
+    while tb is not None:
+        frame = tb.tb_frame
+        if "agentkit" in frame.f_code.co_filename:
+            for name, value in frame.f_locals.items():
+                assert KEY not in repr(value), f"{frame.f_code.co_name}: local {name!r} holds the key"
+        tb = tb.tb_next

@@ -425,10 +425,20 @@ def _relay_error(
     secrets: Iterable[str | None],
     retry_after: float | None = None,
 ) -> RelayError:
-    """The error class the status, code, type and words decide, holding the redacted message."""
+    """The error class the status, code, type and words decide, holding the redacted message.
+
+    The status picks a class; the relay's words (and code) win where they say something else: a
+    401/403 (or Anthropic's 400) saying the balance or quota is used up is an
+    InsufficientBalanceError, a 400 saying the model is unknown (LiteLLM's "Invalid model name
+    passed in model=...") or a 503 "no available channel for model" (new-api, one-api) is a
+    ModelNotFoundError, a 403 saying the key may not use the model is an AuthenticationError.
+    """
     effective = status
     if status == 200 or (status is None and (kind or code)):
         effective = _BY_TYPE.get(kind or "", _BY_TYPE.get(code or "", 500))
+    words = f"{message} {code or ''} {kind or ''}"
+    advice: str | None = None
+    retry_now = False
     cls: type[RelayError]
     if effective is None:
         cls = RelayConnectionError
@@ -437,23 +447,87 @@ def _relay_error(
         or ("rate_limit_exceeded" not in (code, kind) and retry_after is None and _spent_quota(message, body))
     ):
         cls = QuotaExceededError
+    elif effective in (400, 401, 402, 403) and _BALANCE.search(words):
+        cls = InsufficientBalanceError
+    elif effective in (400, 401, 403) and _MODEL_FORBIDDEN.search(words):
+        cls = AuthenticationError
+        advice = ("This key may not use this model: pick a model it may use (`relay.models()` lists what the "
+                  "relay serves) or allow the model for the key in the relay's console.")
+    elif (effective in (400, 404) or effective >= 500) and (
+        _UNKNOWN_MODEL.search(message) or "model_not_found" in (code, kind)
+    ):
+        cls = ModelNotFoundError
+        if effective >= 500:  # "no available channel for this model": may come back, so retried first
+            retry_now = True
+            advice = ("The relay has no channel serving this model for your key's group right now: check the "
+                      "name (`relay.models()` lists what the relay serves), retry later, or ask the relay's operator.")
+    elif effective in (400, 401, 403) and ("no_db_connection" in (code, kind)):
+        cls = AuthenticationError
+        advice = ("The gateway cannot look this key up (it has no key database, so it accepts only its master "
+                  "key): check the key you passed (`api_key=` or AGENTKIT_API_KEY).")
     elif effective == 400 and any(m in f"{code} {kind} {json.dumps(body, default=str)}" for m in _AUTH_MARKERS):
         cls = AuthenticationError
     elif effective >= 500:
         cls = UpstreamError
     else:
         cls = _BY_STATUS.get(effective, BadRequestError)
-    return cls(
+    if cls is AuthenticationError and advice is None:
+        if _KEY_DEAD.search(words) and _KEY_WORD.search(words):
+            advice = ("The relay says this key has expired or was disabled: renew it or create a new one in the "
+                      "relay's console, then pass it as `api_key=` or AGENTKIT_API_KEY.")
+        elif _VENDOR_SITE.search(message):
+            advice = ("The words are the vendor's, passed on by the relay: if your relay key is right, the relay's "
+                      "own key for that vendor failed, so tell the relay's operator.")
+    error = cls(
         redact(message, secrets),
         status=status,
         dialect=dialect,
         model=model,
         code=code or kind,
         retry_after=retry_after if cls is RateLimitError or retry_after else None,
+        advice=advice,
     )
+    if retry_now:
+        error.retryable = True
+    return error
 
 
-_SPENT = re.compile(r"exceeded your current quota|insufficient[_ ]quota|quota (?:is )?(?:used up|exhausted)", re.I)
+#: Words saying the money or the quota behind the key is used up (English and Chinese relay software).
+_BALANCE = re.compile(
+    r"insufficient[_ ](?:user[_ ])?(?:quota|balance|funds|credits?)|pre_consume_token_quota_failed"
+    r"|quota (?:is )?(?:not enough|used up|exhausted|exceeded)|quota exhausted|user quota is not enough"
+    r"|credit balance is too low|out of credits|balance (?:is )?(?:insufficient|not enough|too low|exhausted)"
+    r"|budget (?:has been )?exceeded|exceeded your current quota"
+    r"|额度(?:已)?(?:用尽|用完|耗尽|不足)|余额不足|欠费|已透支",
+    re.I,
+)
+#: Words saying the key is valid but may not use this model.
+_MODEL_FORBIDDEN = re.compile(
+    r"no access to model|not allowed to access model|key not allowed to access|无权(?:使用|访问)模型"
+    r"|has no access to any models|无权访问任何模型",
+    re.I,
+)
+#: Words saying the relay does not know the model (or has no channel for it).
+_UNKNOWN_MODEL = re.compile(
+    r"invalid model name|model[_ ]not[_ ]found|the model [`'\"]?\S+?[`'\"]? does not exist|unknown model"
+    r"|no such model|model \S+ (?:is )?not found|no available channels? for model|no channel for model"
+    r"|模型不存在|无可用渠道|可用渠道失败",
+    re.I,
+)
+#: Words saying the key expired or was disabled.
+_KEY_DEAD = re.compile(
+    r"expired|disabled|banned|revoked|blocked|已过期|已被禁用|已被封禁|状态不可用|已禁用", re.I
+)
+_KEY_WORD = re.compile(r"key|token|令牌|用户|user|account", re.I)
+#: A vendor's own console named in a message (the relay passed on the vendor's answer).
+_VENDOR_SITE = re.compile(r"platform\.openai\.com|console\.anthropic\.com|aistudio\.google\.com", re.I)
+
+
+_SPENT = re.compile(
+    r"exceeded your current quota|insufficient[_ ](?:user[_ ])?quota|quota (?:is )?(?:used up|exhausted|not enough)"
+    r"|额度(?:已)?(?:用尽|用完|耗尽|不足)|余额不足",
+    re.I,
+)
 _PER_WINDOW = re.compile(r"per[ _-]?(?:minute|second|hour)|PerMinute|PerSecond|retry in", re.I)
 
 
@@ -471,33 +545,102 @@ def _spent_quota(message: str, body: Any) -> bool:
 
 
 def _parse_body(body: Any) -> tuple[str, str | None, str | None]:
-    """Return (message, code, type) from an OpenAI, Anthropic or Gemini error body, or raw text."""
+    """Return (message, code, type) from a relay's error body, whatever its shape.
+
+    Shapes met in the field: OpenAI `{"error": {"message", "type", "code"}}` (Anthropic's adds a
+    top-level `"type": "error"`, Gemini's has `status` and `details`); FastAPI's (LiteLLM's)
+    `{"detail": ...}`, a string, an object or a list of validation errors; Fastify's
+    `{"message", "error", "statusCode"}`; `{"error": "text"}`; `{"code", "msg"}`; plain text; and
+    HTML pages from a proxy or a firewall in front of the relay (their title and text are kept).
+    """
     if isinstance(body, (bytes, bytearray)):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
-            return body.strip()[:2000], None, None
+            return _text_message(body), None, None
+    if isinstance(body, list) and len(body) == 1:  # Gemini sometimes wraps the error in a list
+        body = body[0]
     if not isinstance(body, dict):
-        return ("" if body is None else str(body)), None, None
+        return ("" if body is None else _text_message(str(body))), None, None
     inner = body.get("error", body)
-    if isinstance(inner, str):  # {"error": "text"} from some relays
-        return inner, None, None
+    if isinstance(inner, str):
+        # Fastify: {"statusCode", "error": "Unauthorized", "message": "..."}; else {"error": "text"}.
+        if isinstance(body.get("message"), str) and body["message"].strip():
+            return body["message"], _code(body.get("code")), inner
+        return inner, _code(body.get("code")), None
+    if "detail" in body and "error" not in body:
+        return _detail_message(body["detail"]), _code(body.get("code")), body.get("type") or None
     if not isinstance(inner, dict):
         return json.dumps(body, default=str)[:2000], None, None
-    message = inner.get("message") or body.get("message") or ""
-    code = inner.get("code")
+    message = inner.get("message") or inner.get("msg") or body.get("message") or body.get("msg") or ""
+    if not isinstance(message, str):
+        message = json.dumps(message, ensure_ascii=False, default=str)
+    code = _code(inner.get("code"))
     kind = inner.get("type") or inner.get("status")
-    if isinstance(code, int):  # Gemini: code is the HTTP status, status the enum name
-        code = None
-    if code is None and isinstance(inner.get("status"), str):
+    if code is None and isinstance(inner.get("status"), str):  # Gemini: code is the HTTP status, status the enum
         code = inner["status"]
         kind = inner.get("type")
     for detail in inner.get("details") or ():  # Gemini ErrorInfo: the reason says API_KEY_INVALID
         if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
             code = detail["reason"]
-    return str(message), (str(code) if code else None), (str(kind) if kind else None)
+    if not message:
+        message = json.dumps(body, ensure_ascii=False, default=str)[:2000]
+    return str(message), code, (str(kind) if kind else None)
+
+
+def _code(value: Any) -> str | None:
+    """A relay's error code, or None when it is empty or only repeats the HTTP status (`"400"`, 400)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return None
+    text = str(value).strip()
+    return None if not text or text.isdigit() else text
+
+
+def _detail_message(detail: Any) -> str:
+    """The message of FastAPI's `detail`: a string, an object with a message, or validation errors."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, dict):
+        for key in ("message", "error", "msg", "detail"):
+            value = detail.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict) and "msg" in item:
+                where = ".".join(str(p) for p in item.get("loc") or ())
+                parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+            else:
+                parts.append(str(item))
+        if parts:
+            return "; ".join(parts)
+    return json.dumps(detail, ensure_ascii=False, default=str)[:2000]
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+
+
+def _text_message(text: str) -> str:
+    """A plain-text body as it came (trimmed); an HTML page as its title and visible text."""
+    text = text.strip()
+    if not re.match(r"(?:<!doctype html|<html|<head|<body|<\?xml)", text[:200], re.I):
+        return text[:2000]
+    import html
+
+    title_match = _TITLE.search(text)
+    title = html.unescape(" ".join(title_match.group(1).split())) if title_match else ""
+    visible = html.unescape(" ".join(_TAG.sub(" ", _SCRIPT.sub(" ", _TITLE.sub(" ", text))).split()))
+    if title and visible.startswith(title):
+        visible = visible[len(title):].strip()
+    words = " - ".join(part for part in (title, visible[:300]) if part)
+    return f"an HTML page: {words}" if words else "an HTML page with no text"
 
 
 def _retry_after(response: Any) -> float | None:
@@ -559,16 +702,20 @@ def from_sdk_error(
             return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
         if "APIStatusError" in names:
             response = getattr(exc, "response", None)
-            return error_from_status(error.status_code, error.body, retry_after=_retry_after(response), **where)
+            raw = _raw_body(response)
+            return error_from_status(error.status_code, error.body if raw is None else raw,
+                                     retry_after=_retry_after(response), **where)
         if "APIError" in names:  # an error chunk inside a 200 stream
             body = error.body if error.body is not None else {"error": {"message": error.message}}
             return error_from_status(200, body, **where)
 
     names = classes.get("google.genai", frozenset())
     if "APIError" in names:
-        body = error.details if error.details else {"error": {"message": error.message, "status": error.status}}
         response = getattr(exc, "response", None)
-        return error_from_status(error.code, body, retry_after=_retry_after(response), **where)
+        raw = _raw_body(response)
+        details: Any = raw if raw is not None else error.details or {
+            "error": {"message": error.message, "status": error.status}}
+        return error_from_status(error.code, details, retry_after=_retry_after(response), **where)
     if "UnknownApiResponseError" in names:
         return UpstreamError(
             "The stream could not be parsed: " + _exc_text(exc, secrets),
@@ -585,6 +732,22 @@ def from_sdk_error(
         if "TransportError" in names or "StreamError" in names:
             return RelayConnectionError(_exc_text(exc, secrets), dialect=dialect, model=model)
     return None
+
+
+def _raw_body(response: Any) -> str | None:
+    """The text of an SDK exception's HTTP answer (`exc.response`, public on the three SDKs' status
+    errors), or None when it was not read or is empty.
+
+    Why the raw text: the SDKs' parsed bodies drop what they do not expect (the OpenAI SDK keeps only
+    `error`, so a `{"detail": ...}` or Fastify `{"message", ...}` answer loses its message).
+    """
+    if response is None:
+        return None
+    try:
+        text = response.text
+    except Exception:  # a stream never read, a closed response, a response object of another library
+        return None
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _classes_by_library(exc: BaseException) -> dict[str, frozenset[str]]:

@@ -6,14 +6,17 @@ required and every object closed, with optional values spelled as nullable; Gemi
 field an OpenAPI 3.0 subset with upper-case types, `nullable` and string-only enums; Anthropic takes
 the canonical schema as it is. Each transformer is a pure function from the canonical schema (see
 `agentkit/_schema.py`) to what that vendor is shown; `agentkit.tools.Tool` caches the results.
+This module is the library of those transforms: which one a dialect uses, and the declaration
+that wraps it, is decided in that dialect's module (`agentkit/dialects/<dialect>.py`, its "schema"
+section), which calls in here; this module knows no dialect module.
 
 A constraint a dialect cannot carry (a default, a length limit, an exclusive bound, a format) is
 not silently lost: it is written into the property's `description` ("Default: "c". At least 3
 characters."), and the tool still enforces it when it converts the arguments.
 
-Each dialect has a `<dialect>_parameters(canonical)` transform and a `<dialect>_tool(...)` that
-wraps the result in the declaration its tools list takes, so moving a dialect into
-`agentkit/dialects/<dialect>.py` later is a cut and paste.
+Each vendor has a `<vendor>_parameters(canonical)` transform (what a tool is shown); OpenAI and
+Gemini also have a `<vendor>_validation_schema(canonical)`: what was shown, read back as JSON
+Schema to validate the model's arguments against (for Anthropic, that is the canonical schema).
 """
 
 from __future__ import annotations
@@ -27,29 +30,22 @@ from ._schema import (
     JsonSchema,
     copy_json,
     map_subschemas,
-    null_tolerant,
     resolve_ref,
 )
-from .dialects import DIALECTS, Dialect
 from .errors import ConfigurationError
 
 __all__ = [
-    "DIALECTS",
-    "Dialect",
     "GeminiForm",
     "StrictResult",
     "anthropic_parameters",
-    "anthropic_tool",
     "gemini_json_schema",
     "gemini_openapi_schema",
     "gemini_parameters",
-    "gemini_tool",
+    "gemini_validation_schema",
     "openai_parameters",
-    "openai_tool",
+    "openai_validation_schema",
     "openapi_to_json_schema",
-    "responses_tool",
     "strict_schema",
-    "validation_schema",
 ]
 
 GeminiForm: TypeAlias = Literal["json", "parameters"]
@@ -318,23 +314,17 @@ def openai_parameters(canonical: JsonSchema, *, strict: bool) -> StrictResult:
     return result
 
 
-def openai_tool(name: str, description: str, parameters: JsonSchema, *, strict: bool) -> dict[str, Any]:
-    """A Chat Completions `tools` entry."""
-    return {
-        "type": "function",
-        "function": {"name": name, "description": description, "parameters": parameters, "strict": strict},
-    }
+def openai_validation_schema(canonical: JsonSchema, *, strict: bool) -> JsonSchema:
+    """What OpenAI (Chat Completions and Responses) was shown, to validate against.
 
-
-def responses_tool(name: str, description: str, parameters: JsonSchema, *, strict: bool) -> dict[str, Any]:
-    """A Responses API `tools` entry (flat; `strict` is always sent, since the API defaults it to true)."""
-    return {
-        "type": "function",
-        "name": name,
-        "description": description,
-        "parameters": parameters,
-        "strict": strict,
-    }
+    Strict mode's form when `strict` and expressible, with optional properties not required
+    (`relaxed`: a model that leaves one out is not sent back for it); else the canonical schema.
+    """
+    if strict:
+        result = strict_schema(canonical, relaxed=True)
+        if result.problem is None:
+            return result.schema
+    return canonical
 
 
 def _without_annotations(schema: JsonSchema) -> JsonSchema:
@@ -356,11 +346,6 @@ def _without_annotations(schema: JsonSchema) -> JsonSchema:
 def anthropic_parameters(canonical: JsonSchema) -> JsonSchema:
     """Anthropic's `input_schema`: the canonical schema (it accepts JSON Schema 2020-12)."""
     return _without_annotations(canonical)
-
-
-def anthropic_tool(name: str, description: str, parameters: JsonSchema) -> dict[str, Any]:
-    """A Messages API `tools` entry."""
-    return {"name": name, "description": description, "input_schema": parameters}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -609,12 +594,12 @@ def gemini_parameters(canonical: JsonSchema, *, form: GeminiForm = "json", tool:
     raise ConfigurationError(f"The Gemini schema form must be 'json' or 'parameters'; got {form!r}.")
 
 
-def gemini_tool(
-    name: str, description: str, parameters: JsonSchema, *, form: GeminiForm = "json"
-) -> dict[str, Any]:
-    """A Gemini function declaration (`google.genai.types.FunctionDeclaration` as a dict)."""
-    key = "parameters_json_schema" if form == "json" else "parameters"
-    return {"name": name, "description": description, key: parameters}
+def gemini_validation_schema(canonical: JsonSchema, *, form: GeminiForm = "json", tool: str = "tool") -> JsonSchema:
+    """What Gemini was shown, to validate against: `parameters_json_schema`, or the OpenAPI form read back."""
+    if form == "json":
+        return gemini_json_schema(canonical)
+    shown: JsonSchema = openapi_to_json_schema(gemini_openapi_schema(canonical, tool=tool))
+    return shown
 
 
 def openapi_to_json_schema(schema: Any) -> Any:
@@ -639,38 +624,3 @@ def openapi_to_json_schema(schema: Any) -> Any:
     if schema.get("nullable"):
         return {"anyOf": [out, {"type": "null"}]}
     return out
-
-
-# --------------------------------------------------------------------------------------------------
-# What the model was shown, as JSON Schema for validation
-
-
-def validation_schema(
-    canonical: JsonSchema,
-    dialect: str | None,
-    *,
-    strict: bool = False,
-    form: GeminiForm = "json",
-    tool: str = "tool",
-) -> JsonSchema:
-    """The JSON Schema a model's arguments are validated against: what `dialect` showed it, read as JSON Schema.
-
-    `dialect=None` means the canonical schema. The Gemini OpenAPI form is translated back to JSON
-    Schema. Two leniencies apply to every form, because they never let a wrong value through:
-    optional values may be null (:func:`agentkit._schema.drop_default_nulls` turns that into "use
-    the default"), and strict mode's "every property is required" is not enforced for optional ones.
-    """
-    if dialect is None or dialect == "anthropic":
-        base = canonical
-    elif dialect in ("openai", "responses"):
-        result = strict_schema(canonical, relaxed=True) if strict else None
-        base = result.schema if result is not None and result.problem is None else canonical
-    elif dialect == "gemini":
-        base = (
-            gemini_json_schema(canonical)
-            if form == "json"
-            else openapi_to_json_schema(gemini_openapi_schema(canonical, tool=tool))
-        )
-    else:
-        raise ConfigurationError(f"Unknown dialect {dialect!r}; use one of {', '.join(map(repr, DIALECTS))}.")
-    return null_tolerant(base)

@@ -3,18 +3,16 @@
 Why here and not in each dialect: what the model must produce is one canonical JSON Schema (from
 a pydantic model, dataclass, TypedDict, any type pydantic's `TypeAdapter` takes, or a JSON Schema
 dict), and what comes back is checked and converted the same way whatever the vendor. Only the
-form the schema is sent in differs, and it comes from the same transformers as tool schemas:
-
-- `openai` / `responses`: the OpenAI strict-mode form (`_schema_dialects.strict_schema`, the one
-  strict tools use), sent as `response_format` / `text.format` with `strict: true`; a schema strict
-  mode cannot express is sent non-strict, and the log says why.
-- `anthropic`: `anthropic.transform_schema` (the SDK's own: closed objects, unsupported
-  constraints moved into descriptions), sent as `output_config.format`.
-- `gemini`: the `response_json_schema` subset (`_schema_dialects.gemini_json_schema`).
+form the schema is sent in differs, and each dialect module decides it (`output_schema` in the
+"schema" section of `agentkit/dialects/<dialect>.py`, from the same transformers as tool schemas):
+OpenAI's strict-mode form (non-strict, with the reason logged, when strict mode cannot express
+it), `anthropic.transform_schema`, Gemini's `response_json_schema` subset. Answers are validated
+against what the dialect showed (`shown_parameters`, as for tool arguments).
 
 Three ways to ask (:data:`OutputMode`): "native" (the above), "tool" (a forced `final_result` tool
 whose arguments are the answer) and "prompt" (the schema in the system prompt, JSON parsed from
-the text). The agent starts native and falls back when a relay rejects the parameter (see
+the text). The agent starts where the dialect says (`output_mode`: native, unless the model cannot
+take it together with tools) and falls back when a relay rejects the parameter (see
 `agentkit.agent`). The answer is parsed (code fences and surrounding prose tolerated), validated
 with jsonschema against the schema the dialect was shown, then converted with pydantic's
 `TypeAdapter.validate_python`; every problem becomes one sentence the model can act on when it is
@@ -33,7 +31,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from agentkit.dialects.base import OutputSpec
+from agentkit.dialects.base import OutputSpec, load
 from agentkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -194,23 +192,7 @@ class StructuredOutput:
         cached = self._specs.get(dialect)
         if cached is not None:
             return cached
-        from agentkit import _schema_dialects as forms
-
-        strict = False
-        if dialect in ("openai", "responses"):
-            result = forms.openai_parameters(self.schema, strict=self.strict)
-            strict = self.strict and result.problem is None
-            if self.strict and result.problem is not None:
-                logger.info("The output schema `%s` is sent without strict mode: %s", self.name, result.problem)
-            schema = result.schema
-        elif dialect == "anthropic":
-            schema = _anthropic_form(self.schema)
-        elif dialect == "gemini":
-            schema = forms.gemini_json_schema(self.schema)
-        else:
-            raise ConfigurationError(
-                f"Unknown dialect {dialect!r}; use one of {', '.join(map(repr, forms.DIALECTS))}."
-            )
+        schema, strict = load(dialect).output_schema(self.schema, strict=self.strict, name=self.name)
         spec = OutputSpec(schema=schema, name=self.name, strict=strict)
         with self._lock:
             self._specs[dialect] = spec
@@ -286,12 +268,14 @@ class StructuredOutput:
         key = (dialect, self.strict)
         validator = self._validators.get(key)
         if validator is None:
-            from agentkit._schema import validator_for
-            from agentkit._schema_dialects import validation_schema
+            from agentkit._schema import null_tolerant, validator_for
 
+            shown = self.schema
+            if dialect is not None:
+                shown = load(dialect).shown_parameters(shown, strict=self.strict, form=None, tool=self.name)
             # What the dialect was shown, read as JSON Schema, with two leniencies that never let a
             # wrong value through: optional values may be null ("use the default") or left out.
-            validator = validator_for(validation_schema(self.schema, dialect, strict=self.strict))
+            validator = validator_for(null_tolerant(shown))
             with self._lock:
                 self._validators[key] = validator
         return validator
@@ -342,18 +326,6 @@ def _rooted(schema: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     if defs:
         wrapper["$defs"] = defs
     return wrapper, True
-
-
-def _anthropic_form(schema: dict[str, Any]) -> dict[str, Any]:
-    """`anthropic.transform_schema` (the SDK's structured-output transform), else the schema as it is."""
-    try:
-        from anthropic import transform_schema
-
-        transformed: dict[str, Any] = transform_schema(schema)
-        return transformed
-    except Exception as exc:  # schemas it cannot read (e.g. `type` lists): the relay decides
-        logger.info("The output schema is sent to Anthropic untransformed: %s", exc)
-        return schema
 
 
 _REWORD = (
@@ -495,12 +467,6 @@ NOTHING: Any = object()
 """What :meth:`OutputRun.partial` returns when there is no new partial object."""
 
 
-def gemini_combines_tools(model: str) -> bool:
-    """Whether a Gemini model takes function declarations together with a response schema (Gemini 3 on)."""
-    match = re.search(r"gemini-(\d+)", model.lower())
-    return match is not None and int(match.group(1)) >= 3
-
-
 @dataclasses.dataclass
 class Verdict:
     """What the agent does after a turn of a structured-output run.
@@ -523,9 +489,9 @@ class OutputRun:
     """One run's structured-output state: how the answer is asked for, re-asks left, partial objects.
 
     The mode starts at what worked last time for this dialect and model (`modes`, kept by the agent),
-    else "native"; Gemini models before Gemini 3 with tools start at "tool", because they reject
-    function declarations together with a response schema. Re-asks (`retries`) answer an invalid
-    answer with the validation errors and do not count as turns against `max_turns`.
+    else where the dialect says (its `output_mode`: "native", or "tool" for a model that rejects a
+    response schema together with tools, like Gemini before Gemini 3). Re-asks (`retries`) answer an
+    invalid answer with the validation errors and do not count as turns against `max_turns`.
     """
 
     def __init__(
@@ -544,10 +510,8 @@ class OutputRun:
         self.user_tools = tools
         self.retries = retries
         self._modes = modes
-        default: OutputMode = "native"
-        if dialect == "gemini" and tools and not gemini_combines_tools(model):
-            default = "tool"
-        self.mode: OutputMode = modes.get((dialect, model), default)
+        mode = modes.get((dialect, model))
+        self.mode: OutputMode = mode if mode is not None else load(dialect).output_mode(model, has_tools=bool(tools))
         self.final = output.tool({t.name for t in tools})
         self._partial = PartialOutput(output)
         self._final_index: int | None = None

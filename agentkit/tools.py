@@ -4,7 +4,8 @@
 and adds what an agent needs:
 
 - `tool.to_schema(dialect)`: the declaration that dialect's `tools` list takes, computed once
-  from one canonical JSON Schema (see `agentkit/_schema.py` and `agentkit/_schema_dialects.py`);
+  from one canonical JSON Schema (see `agentkit/_schema.py`) by the dialect's module (the "schema"
+  section of `agentkit/dialects/<dialect>.py`);
 - `tool.invoke(arguments, dialect=...)` / `await tool.ainvoke(...)`: the model's arguments (a dict
   or JSON text) are validated against the schema *that dialect showed the model*, converted to the
   annotated Python types, and the function is called. Bad arguments raise
@@ -47,9 +48,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, overload
 
 from . import _schema
-from . import _schema_dialects as dialects
 from ._schema import FuncSchema, JsonSchema
 from ._schema_dialects import GeminiForm
+from .dialects import DIALECTS
+from .dialects.base import DialectModule, load
 from .errors import ConfigurationError
 from .messages import Image, ImagePart, TextPart
 
@@ -210,23 +212,12 @@ class Tool:
     def _dialect_parameters(
         self, dialect: str, form: str | None, *, strict: bool
     ) -> tuple[JsonSchema, str | None]:
+        """The dialect's parameters and strict-mode problem, for a `form` already checked (`_form`)."""
         key = (dialect, form, strict)
         cached = self._cache.parameters.get(key)
         if cached is not None:
             return cached
-        canonical = self._spec.parameters
-        result: tuple[JsonSchema, str | None]
-        if dialect in ("openai", "responses"):
-            strict_result = dialects.openai_parameters(canonical, strict=strict)
-            result = (strict_result.schema, strict_result.problem)
-        elif dialect == "anthropic":
-            result = (dialects.anthropic_parameters(canonical), None)
-        elif dialect == "gemini":
-            result = (dialects.gemini_parameters(canonical, form=_gemini_form(form), tool=self.name), None)
-        else:
-            raise ConfigurationError(
-                f"Unknown dialect {dialect!r}; use one of {', '.join(repr(d) for d in dialects.DIALECTS)}."
-            )
+        result = load(dialect).tool_parameters(self._spec.parameters, strict=strict, form=form, tool=self.name)
         with self._cache.lock:
             self._cache.parameters[key] = result
         return result
@@ -241,22 +232,13 @@ class Tool:
           with `form="parameters"`, the OpenAPI-subset `parameters` form instead, for relays that do
           not pass `parameters_json_schema` through (it raises ConfigurationError for recursive types).
         """
-        if form is not None and dialect != "gemini":
-            raise ConfigurationError(
-                f"`form=` only applies to the 'gemini' dialect; got dialect {dialect!r}."
-            )
+        module = load(dialect)
+        shown_form = _form(module, dialect, form)
         strict = self.strict
-        parameters, _ = self._dialect_parameters(
-            dialect, form if dialect == "gemini" else None, strict=strict
+        parameters, _ = self._dialect_parameters(dialect, shown_form, strict=strict)
+        return module.tool_declaration(
+            self.name, self.description, _schema.copy_json(parameters), strict=strict, form=shown_form
         )
-        parameters = _schema.copy_json(parameters)
-        if dialect == "openai":
-            return dialects.openai_tool(self.name, self.description, parameters, strict=strict)
-        if dialect == "responses":
-            return dialects.responses_tool(self.name, self.description, parameters, strict=strict)
-        if dialect == "anthropic":
-            return dialects.anthropic_tool(self.name, self.description, parameters)
-        return dialects.gemini_tool(self.name, self.description, parameters, form=_gemini_form(form))
 
     def shown_schema(self, dialect: str | None = None, *, form: GeminiForm | None = None) -> JsonSchema:
         """The JSON Schema arguments are validated against for `dialect` (None: the canonical schema).
@@ -267,17 +249,20 @@ class Tool:
         return _schema.copy_json(self._validator(dialect, form).schema)
 
     def _validator(self, dialect: str | None, form: GeminiForm | None) -> Any:
-        if form is not None and dialect != "gemini":
-            raise ConfigurationError(
-                f"`form=` only applies to the 'gemini' dialect; got dialect {dialect!r}."
-            )
-        key = (dialect, _gemini_form(form) if dialect == "gemini" else None, self.strict)
+        key = (dialect, form, self.strict)
         validator = self._cache.validators.get(key)
-        if validator is None:
-            schema = dialects.validation_schema(
-                self._spec.parameters, dialect, strict=self.strict, form=_gemini_form(form), tool=self.name
-            )
-            validator = _schema.validator_for(schema)
+        if validator is None:  # a bad dialect or form raises here, so it is never cached
+            shown = self._spec.parameters
+            if dialect is None:
+                _form(None, None, form)
+            else:
+                module = load(dialect)
+                shown = module.shown_parameters(
+                    shown, strict=self.strict, form=_form(module, dialect, form), tool=self.name
+                )
+            # What the dialect showed, read as JSON Schema, with two leniencies that never let a
+            # wrong value through: optional values may be null ("use the default") or left out.
+            validator = _schema.validator_for(_schema.null_tolerant(shown))
             with self._cache.lock:
                 self._cache.validators[key] = validator
         return validator
@@ -413,12 +398,22 @@ class Tool:
         return f"<Tool {self.name}({params}){extra}>"
 
 
-def _gemini_form(form: str | None) -> GeminiForm:
-    if form is None or form == "json":
-        return "json"
-    if form == "parameters":
-        return "parameters"
-    raise ConfigurationError(f"The Gemini schema form must be 'json' or 'parameters'; got {form!r}.")
+def _form(module: DialectModule | None, dialect: str | None, form: str | None) -> str | None:
+    """The schema form `form=` asks of `dialect` (None: its default), checked against those it takes."""
+    forms = module.TOOL_FORMS if module is not None else ()
+    if form is None:
+        return forms[0] if forms else None
+    if form in forms:
+        return form
+    if forms:
+        raise ConfigurationError(
+            f"The schema form for the {dialect!r} dialect must be {' or '.join(map(repr, forms))}; got {form!r}."
+        )
+    takers = [name for name in DIALECTS if load(name).TOOL_FORMS]
+    raise ConfigurationError(
+        f"`form=` only applies to the {' and '.join(map(repr, takers))} dialect{'s' if len(takers) > 1 else ''}; "
+        f"got dialect {dialect!r}."
+    )
 
 
 async def _in_thread(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], *, name: str) -> Any:

@@ -28,9 +28,15 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
+from agentkit.dialects.shared import OUTPUT_LOG as _OUTPUT_LOG
+from agentkit.dialects.shared import arguments_object as _arguments_object
+from agentkit.dialects.shared import image_base64 as _image_base64
+from agentkit.dialects.shared import plain as _plain
+from agentkit.dialects.shared import system_from_wire as _system_from_wire
+from agentkit.dialects.shared import system_text as _system_text
 from agentkit.errors import StreamErrorEvent, UpstreamError
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
@@ -47,16 +53,23 @@ from agentkit.messages import (
 )
 
 if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
     from agentkit.tools import Tool
 
 __all__ = [
     "NAME",
+    "TOOL_FORMS",
     "create",
     "decode",
     "decode_history",
     "encode",
     "encode_history",
+    "output_mode",
+    "output_schema",
+    "shown_parameters",
     "stream",
+    "tool_declaration",
+    "tool_parameters",
     "tool_schema",
 ]
 
@@ -80,16 +93,59 @@ _STOP_REASONS: dict[str, FinishReason] = {
     "refusal": "refusal",
     "pause_turn": "other",
 }
-_RAW_ARGUMENTS = "raw_arguments"
-"""Key under which arguments that were not a JSON object travel (Anthropic's `input` must be one)."""
 
 
 # ----------------------------------------------------------------------------------- schema
+
+#: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
+TOOL_FORMS: tuple[str, ...] = ()
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The `tools` entry for Anthropic: `{"name", "description", "input_schema"}` (built by the tool)."""
     return declaration(tool, NAME)  # built once per tool, shared (read-only)
+
+
+def tool_parameters(
+    canonical: JsonSchema, *, strict: bool, form: str | None, tool: str
+) -> tuple[JsonSchema, str | None]:
+    """`input_schema`: the canonical schema (Anthropic takes JSON Schema 2020-12); no strict mode here."""
+    from agentkit import _schema_dialects
+
+    return _schema_dialects.anthropic_parameters(canonical), None
+
+
+def tool_declaration(
+    name: str, description: str, parameters: JsonSchema, *, strict: bool, form: str | None
+) -> dict[str, Any]:
+    """A Messages API `tools` entry."""
+    return {"name": name, "description": description, "input_schema": parameters}
+
+
+def shown_parameters(canonical: JsonSchema, *, strict: bool, form: str | None, tool: str) -> JsonSchema:
+    """What a tool's arguments (or a structured answer) are validated against: the canonical schema."""
+    return canonical
+
+
+def output_schema(schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]:
+    """The `output_config.format` schema: `anthropic.transform_schema`'s form, never strict (no such flag).
+
+    The SDK's own transform closes objects and moves unsupported constraints into descriptions; a
+    schema it cannot read (e.g. `type` lists) is sent as it is, and the relay decides.
+    """
+    try:
+        from anthropic import transform_schema
+
+        transformed: JsonSchema = transform_schema(schema)
+    except Exception as exc:  # whatever the SDK raises for a schema it cannot read
+        _OUTPUT_LOG.info("The output schema is sent to Anthropic untransformed: %s", exc)
+        return schema, False
+    return transformed, False
+
+
+def output_mode(model: str, *, has_tools: bool) -> Literal["native", "tool"]:
+    """How structured output is asked for first: natively (`output_config.format`), tools or not."""
+    return "native"
 
 
 # ---------------------------------------------------------------------------------- history
@@ -107,7 +163,7 @@ def encode_history(history: Sequence[Message]) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     for message in history:
         if message.role == "system":
-            system.append(_system_text(message))
+            system.append(_system_text(message, vendor="Anthropic"))
             continue
         if message.role == "assistant":
             role, blocks = "assistant", _assistant_blocks(message)
@@ -129,18 +185,6 @@ def encode_history(history: Sequence[Message]) -> dict[str, Any]:
     return fragment
 
 
-def _system_text(message: Message) -> str:
-    texts: list[str] = []
-    for part in message.parts:
-        if not isinstance(part, TextPart):
-            raise ValueError(
-                f"A system message can only hold text for Anthropic, but it holds {part!r}. "
-                "Move images and tool content into a user message."
-            )
-        texts.append(part.text)
-    return "".join(texts)
-
-
 def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
@@ -158,7 +202,7 @@ def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
                 blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
         elif isinstance(part, ToolCallPart):
             blocks.append(
-                {"type": "tool_use", "id": _wire_id(part.id), "name": part.name, "input": _input_object(part)}
+                {"type": "tool_use", "id": _wire_id(part.id), "name": part.name, "input": _arguments_object(part)}
             )
         elif isinstance(part, ImagePart):
             raise ValueError(
@@ -209,17 +253,6 @@ def _wire_id(call_id: str) -> str:
     return f"{cleaned}_{digest}" if cleaned else f"toolu_{digest}"
 
 
-def _input_object(call: ToolCallPart) -> dict[str, Any]:
-    """`tool_use.input` must be an object: raw (unparsable) arguments travel under `raw_arguments`."""
-    if isinstance(call.arguments, dict):
-        return call.arguments
-    try:
-        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
-    except ValueError:
-        parsed = None
-    return parsed if isinstance(parsed, dict) else {_RAW_ARGUMENTS: call.arguments}
-
-
 def _image_block(image: Image) -> dict[str, Any]:
     if image.url is not None and not image.url.startswith("data:"):
         return {"type": "image", "source": {"type": "url", "url": image.url}}
@@ -230,14 +263,6 @@ def _image_block(image: Image) -> dict[str, Any]:
             "Convert it to PNG first (e.g. with Pillow)."
         )
     return {"type": "image", "source": {"type": "base64", "media_type": mime_type, "data": data}}
-
-
-def _image_base64(image: Image) -> tuple[str, str]:
-    """(media type, base64) of a byte image, or of a `data:` URL given as the image's URL."""
-    if image.url is None:
-        return image.mime_type, image.base64
-    header, _, data = image.url.partition(",")
-    return header.removeprefix("data:").split(";")[0] or image.mime_type, data
 
 
 def _tool_result_block(part: ToolResultPart) -> dict[str, Any]:
@@ -302,20 +327,6 @@ def decode_history(data: Any) -> list[Message]:
         else:
             raise ValueError(f"Unknown Anthropic message role {role!r}; expected 'user' or 'assistant'.")
     return history
-
-
-def _plain(value: Any) -> Any:
-    """SDK pydantic objects -> plain dicts; everything else unchanged."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(exclude_none=True)
-    return value
-
-
-def _system_from_wire(system: Any) -> str:
-    if isinstance(system, str):
-        return system
-    texts = [block.get("text", "") for block in map(_plain, system) if isinstance(block, dict)]
-    return "\n\n".join(texts)
 
 
 def _decode_user_turn(blocks: list[dict[str, Any]], names: dict[str, str]) -> list[Message]:

@@ -4,8 +4,24 @@ Each of `openai.py`, `responses.py`, `anthropic.py`, `gemini.py` is a module (no
 same functions in the same order — schema transform, encode, decode, decode-stream — so reading
 one teaches the other three:
 
+    TOOL_FORMS: tuple[str, ...]
+        The `form=` values `Tool.to_schema(dialect, form=...)` takes, the default first (Gemini:
+        "json", "parameters"); empty when the dialect has one form.
     tool_schema(tool) -> dict
-        The object this dialect's API takes in its tools list.
+        The object this dialect's API takes in its tools list (`declaration`: built once per tool).
+    tool_parameters(canonical, *, strict, form, tool) -> (schema, problem)
+        What a tool's canonical JSON Schema becomes for this dialect, and why strict mode cannot
+        express it (None when it can, or where there is no strict mode).
+    tool_declaration(name, description, parameters, *, strict, form) -> dict
+        Those parameters wrapped in the tools-list entry.
+    shown_parameters(canonical, *, strict, form, tool) -> schema
+        What was shown, read as JSON Schema: what a tool's arguments (or a structured answer) are
+        validated against.
+    output_schema(schema, *, strict, name) -> (schema, strict_used)
+        A structured-output schema in the form this dialect sends natively, and whether it is sent
+        in strict mode.
+    output_mode(model, *, has_tools) -> "native" | "tool"
+        How structured output is asked for first (a relay rejecting it makes the agent fall back).
     encode_history(history) -> dict
         Neutral messages -> this dialect's request fragment (`ak.to_dialect`): `{"messages": [...]}`,
         `{"input": [...]}`, `{"system"?, "messages": [...]}` or `{"systemInstruction"?, "contents": [...]}`.
@@ -33,10 +49,13 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
+from agentkit.dialects import DIALECTS
+from agentkit.errors import ConfigurationError
 from agentkit.events import Delta
 from agentkit.messages import Message, Usage
 
 if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
     from agentkit.tools import Tool
 
 __all__ = ["DialectModule", "FinishReason", "ModelRequest", "OutputSpec", "Turn", "check_tool_choice", "declaration",
@@ -90,8 +109,23 @@ class DialectModule(Protocol):
     """The shape every `agentkit/dialects/<name>.py` module has (checked in tests)."""
 
     NAME: str
+    TOOL_FORMS: tuple[str, ...]
 
     def tool_schema(self, tool: Tool) -> dict[str, Any]: ...
+
+    def tool_parameters(
+        self, canonical: JsonSchema, *, strict: bool, form: str | None, tool: str
+    ) -> tuple[JsonSchema, str | None]: ...
+
+    def tool_declaration(
+        self, name: str, description: str, parameters: JsonSchema, *, strict: bool, form: str | None
+    ) -> dict[str, Any]: ...
+
+    def shown_parameters(self, canonical: JsonSchema, *, strict: bool, form: str | None, tool: str) -> JsonSchema: ...
+
+    def output_schema(self, schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]: ...
+
+    def output_mode(self, model: str, *, has_tools: bool) -> Literal["native", "tool"]: ...
 
     def encode_history(self, history: Sequence[Message]) -> dict[str, Any]: ...
 
@@ -107,9 +141,16 @@ class DialectModule(Protocol):
 
 
 def load(dialect: str) -> DialectModule:
-    """Import a dialect module (and so its vendor SDK) on first use."""
+    """A dialect's module, imported on first use (it imports its vendor SDK only when it needs it).
+
+    Raises ConfigurationError for a name that is not one of `agentkit.dialects.DIALECTS`.
+    """
     module = _LOADED.get(dialect)
     if module is None:  # `import_module` costs a few µs per call even when imported: once per turn adds up
+        if dialect not in DIALECTS:
+            raise ConfigurationError(
+                f"Unknown dialect {dialect!r}; use one of {', '.join(map(repr, DIALECTS))}."
+            )
         import importlib
 
         module = _LOADED[dialect] = importlib.import_module(f"agentkit.dialects.{dialect}")

@@ -39,9 +39,16 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
+from agentkit.dialects.shared import arguments_object as _arguments_object
+from agentkit.dialects.shared import get as _get
+from agentkit.dialects.shared import image_base64 as _image_base64
+from agentkit.dialects.shared import plain as _plain
+from agentkit.dialects.shared import system_from_wire as _system_from_wire
+from agentkit.dialects.shared import system_text as _system_text
+from agentkit.errors import ConfigurationError
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -56,16 +63,24 @@ from agentkit.messages import (
 )
 
 if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
+    from agentkit._schema_dialects import GeminiForm
     from agentkit.tools import Tool
 
 __all__ = [
     "NAME",
+    "TOOL_FORMS",
     "create",
     "decode",
     "decode_history",
     "encode",
     "encode_history",
+    "output_mode",
+    "output_schema",
+    "shown_parameters",
     "stream",
+    "tool_declaration",
+    "tool_parameters",
     "tool_schema",
 ]
 
@@ -105,10 +120,65 @@ _SCALAR_TEXT_KEYS = frozenset({"text", "thought"})
 
 # ----------------------------------------------------------------------------------- schema
 
+#: The `form=` values `Tool.to_schema` takes for this dialect, the default first: `parameters_json_schema`
+#: ("json"), or the OpenAPI-subset `parameters` ("parameters") for relays that do not pass the former through.
+TOOL_FORMS: tuple[str, ...] = ("json", "parameters")
+
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """One function declaration (`{"name", "description", "parameters_json_schema"}`), built by the tool."""
     return declaration(tool, NAME)  # built once per tool, shared (read-only)
+
+
+def tool_parameters(
+    canonical: JsonSchema, *, strict: bool, form: str | None, tool: str
+) -> tuple[JsonSchema, str | None]:
+    """What a declaration shows: `parameters_json_schema` (form "json", the default) or the OpenAPI
+    `parameters` (form "parameters"; ConfigurationError for a recursive type, naming `tool`)."""
+    from agentkit import _schema_dialects
+
+    return _schema_dialects.gemini_parameters(canonical, form=_form(form), tool=tool), None
+
+
+def tool_declaration(
+    name: str, description: str, parameters: JsonSchema, *, strict: bool, form: str | None
+) -> dict[str, Any]:
+    """A function declaration (`google.genai.types.FunctionDeclaration` as a dict)."""
+    key = "parameters_json_schema" if _form(form) == "json" else "parameters"
+    return {"name": name, "description": description, key: parameters}
+
+
+def shown_parameters(canonical: JsonSchema, *, strict: bool, form: str | None, tool: str) -> JsonSchema:
+    """What a tool's arguments (or a structured answer) are validated against: the form shown, as JSON Schema."""
+    from agentkit import _schema_dialects
+
+    return _schema_dialects.gemini_validation_schema(canonical, form=_form(form), tool=tool)
+
+
+def output_schema(schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]:
+    """The `response_json_schema`: the schema within Gemini's documented subset, never strict (no such flag)."""
+    from agentkit import _schema_dialects
+
+    return _schema_dialects.gemini_json_schema(schema), False
+
+
+def output_mode(model: str, *, has_tools: bool) -> Literal["native", "tool"]:
+    """How structured output is asked for first: `response_json_schema`, except with tools before
+    Gemini 3, which rejects function declarations together with a response schema."""
+    return "tool" if has_tools and not _gemini_3_or_later(model) else "native"
+
+
+def _form(form: str | None) -> GeminiForm:
+    if form is None or form == "json":
+        return "json"
+    if form == "parameters":
+        return "parameters"
+    raise ConfigurationError(f"The Gemini schema form must be 'json' or 'parameters'; got {form!r}.")
+
+
+def _gemini_3_or_later(model: str) -> bool:
+    match = re.search(r"gemini-(\d+)", model.lower())
+    return match is not None and int(match.group(1)) >= 3
 
 
 # ---------------------------------------------------------------------------------- history
@@ -134,7 +204,7 @@ def encode_history(history: Sequence[Message]) -> dict[str, Any]:
 
     for message in history:
         if message.role == "system":
-            system.append(_system_text(message))
+            system.append(_system_text(message, vendor="Gemini"))
         elif message.role == "assistant":
             flush_results()
             parts = _model_parts(message)
@@ -155,18 +225,6 @@ def encode_history(history: Sequence[Message]) -> dict[str, Any]:
         fragment["systemInstruction"] = {"parts": [{"text": "\n\n".join(t for t in system if t)}]}
     fragment["contents"] = contents
     return fragment
-
-
-def _system_text(message: Message) -> str:
-    texts: list[str] = []
-    for part in message.parts:
-        if not isinstance(part, TextPart):
-            raise ValueError(
-                f"A system message can only hold text for Gemini, but it holds {part!r}. "
-                "Move images and tool content into a user message."
-            )
-        texts.append(part.text)
-    return "".join(texts)
 
 
 def _model_parts(message: Message) -> list[dict[str, Any]]:
@@ -197,7 +255,7 @@ def _model_parts(message: Message) -> list[dict[str, Any]]:
                     thought["thoughtSignature"] = part.signature
                 out.append(thought)
         elif isinstance(part, ToolCallPart):
-            call: dict[str, Any] = {"name": part.name, "args": _args_object(part)}
+            call: dict[str, Any] = {"name": part.name, "args": _arguments_object(part)}
             if not part.extra.get(SYNTHETIC_ID):
                 call["id"] = part.id
             entry: dict[str, Any] = {"functionCall": call}
@@ -241,30 +299,11 @@ def _user_parts(message: Message) -> list[dict[str, Any]]:
     return out
 
 
-def _args_object(call: ToolCallPart) -> dict[str, Any]:
-    """`functionCall.args` must be an object: raw (unparsable) arguments travel under `raw_arguments`."""
-    if isinstance(call.arguments, dict):
-        return call.arguments
-    try:
-        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
-    except ValueError:
-        parsed = None
-    return parsed if isinstance(parsed, dict) else {"raw_arguments": call.arguments}
-
-
 def _image_part(image: Image) -> dict[str, Any]:
     if image.url is not None and not image.url.startswith("data:"):
         return {"fileData": {"mimeType": image.mime_type, "fileUri": image.url}}
     mime_type, data = _image_base64(image)
     return {"inlineData": {"mimeType": mime_type, "data": data}}
-
-
-def _image_base64(image: Image) -> tuple[str, str]:
-    """(MIME type, base64) of a byte image, or of a `data:` URL given as the image's URL."""
-    if image.url is None:
-        return image.mime_type, image.base64
-    header, _, data = image.url.partition(",")
-    return header.removeprefix("data:").split(";")[0] or image.mime_type, data
 
 
 def _function_responses(results: list[ToolResultPart], calls: list[ToolCallPart]) -> list[dict[str, Any]]:
@@ -359,36 +398,6 @@ def decode_history(data: Any) -> list[Message]:
         else:
             raise ValueError(f"Unknown Gemini content role {role!r}; expected 'user' or 'model'.")
     return history
-
-
-def _plain(value: Any) -> Any:
-    """SDK pydantic objects -> plain dicts (snake_case; signatures as bytes)."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(exclude_none=True)
-    return value
-
-
-def _get(data: dict[str, Any], snake: str) -> Any:
-    """`data[snake]`, or its camelCase spelling: Gemini requests mix both (answers are camelCase)."""
-    if snake in data:
-        return data[snake]
-    camel = _CAMEL.get(snake)
-    if camel is None:
-        head, *rest = snake.split("_")
-        camel = _CAMEL[snake] = head + "".join(word.title() for word in rest)
-    return data.get(camel)
-
-
-_CAMEL: dict[str, str] = {}
-
-
-def _system_from_wire(system: Any) -> str:
-    system = _plain(system)
-    if isinstance(system, str):
-        return system
-    parts = system.get("parts", ()) if isinstance(system, dict) else system
-    texts = [p if isinstance(p, str) else _plain(p).get("text", "") for p in parts]
-    return "\n\n".join(t for t in texts if t)
 
 
 def _b64_bytes(value: Any, name: str) -> bytes:
@@ -574,7 +583,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
             "The history has no user or assistant message, and Gemini needs at least one content; "
             "add a user message."
         )
-    if _needs_signatures(request.model):
+    if _gemini_3_or_later(request.model):
         _sign_unsigned_calls(contents)
     options = dict(request.options)
     config: dict[str, Any] = dict(options.pop("config", None) or {})
@@ -605,12 +614,6 @@ def encode(request: ModelRequest) -> dict[str, Any]:
         config["response_json_schema"] = request.output.schema
     config.update(options)
     return {"model": request.model, "contents": contents, "config": config}
-
-
-def _needs_signatures(model: str) -> bool:
-    """Gemini 3 and later reject replayed function calls without a thought signature."""
-    match = re.search(r"gemini-(\d+)", model.lower())
-    return match is not None and int(match.group(1)) >= 3
 
 
 def _sign_unsigned_calls(contents: list[dict[str, Any]]) -> None:

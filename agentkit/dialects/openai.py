@@ -19,15 +19,11 @@ Wire facts this module relies on (see SDK_FACTS.md §2.1, §3.1, §6 and the rec
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
 import hashlib
-import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from agentkit.dialects.base import (
     FinishReason,
@@ -37,6 +33,17 @@ from agentkit.dialects.base import (
     check_tool_choice,
     declaration,
 )
+from agentkit.dialects.shared import arguments_text as _arguments_text
+from agentkit.dialects.shared import as_dict as _as_dict
+from agentkit.dialects.shared import body_as_extra as _body_as_extra
+from agentkit.dialects.shared import check_system as _check_system
+from agentkit.dialects.shared import effort_of as _effort_of
+from agentkit.dialects.shared import get as _get
+from agentkit.dialects.shared import image_from_url as _image_from_url
+from agentkit.dialects.shared import parse_arguments as _parse_arguments
+from agentkit.dialects.shared import strict_output as _strict_output
+from agentkit.dialects.shared import strict_parameters as _strict_parameters
+from agentkit.dialects.shared import strict_shown as _strict_shown
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -51,16 +58,23 @@ from agentkit.messages import (
 )
 
 if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
     from agentkit.tools import Tool
 
 __all__ = [
     "NAME",
+    "TOOL_FORMS",
     "create",
     "decode",
     "decode_history",
     "encode",
     "encode_history",
+    "output_mode",
+    "output_schema",
+    "shown_parameters",
     "stream",
+    "tool_declaration",
+    "tool_parameters",
     "tool_schema",
 ]
 
@@ -76,10 +90,45 @@ _OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|codex)")
 
 # ------------------------------------------------------------------------------------------ schema
 
+#: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
+TOOL_FORMS: tuple[str, ...] = ()
+
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The tools-list entry: `{"type": "function", "function": {name, description, parameters, strict?}}`."""
     return declaration(tool, NAME)  # built once per tool, shared (read-only)
+
+
+def tool_parameters(
+    canonical: JsonSchema, *, strict: bool, form: str | None, tool: str
+) -> tuple[JsonSchema, str | None]:
+    """The `parameters` a tool is shown with, and why strict mode cannot express it (`shared.strict_parameters`)."""
+    return _strict_parameters(canonical, strict=strict)
+
+
+def tool_declaration(
+    name: str, description: str, parameters: JsonSchema, *, strict: bool, form: str | None
+) -> dict[str, Any]:
+    """A tools-list entry: `{"type": "function", "function": {name, description, parameters, strict}}`."""
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters, "strict": strict},
+    }
+
+
+def shown_parameters(canonical: JsonSchema, *, strict: bool, form: str | None, tool: str) -> JsonSchema:
+    """What a tool's arguments (or a structured answer) are validated against (`shared.strict_shown`)."""
+    return _strict_shown(canonical, strict=strict)
+
+
+def output_schema(schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]:
+    """The `response_format` schema, and whether it is sent strict (see `shared.strict_output`)."""
+    return _strict_output(schema, strict=strict, name=name)
+
+
+def output_mode(model: str, *, has_tools: bool) -> Literal["native", "tool"]:
+    """How structured output is asked for first: natively (`response_format`), tools or not."""
+    return "native"
 
 
 # ----------------------------------------------------------------------------------------- history
@@ -87,7 +136,7 @@ def tool_schema(tool: Tool) -> dict[str, Any]:
 
 def encode_history(history: Sequence[Message]) -> dict[str, Any]:
     """Neutral messages -> `{"messages": [...]}` in Chat Completions form (system as a message)."""
-    check_system(history)
+    _check_system(history)
     messages: list[dict[str, Any]] = []
     for message in history:
         if message.role == "system":
@@ -153,7 +202,7 @@ def _encode_assistant(message: Message) -> dict[str, Any]:
                 {
                     "id": wire_call_id(part.id),
                     "type": "function",
-                    "function": {"name": part.name, "arguments": arguments_text(part)},
+                    "function": {"name": part.name, "arguments": _arguments_text(part)},
                 }
             )
         elif isinstance(part, ImagePart):
@@ -208,7 +257,7 @@ def decode_history(data: Any) -> list[Message]:
     Consecutive `tool` messages become one neutral `tool` message; tool results get their tool's
     name from the call they answer. A `system`/`developer` message becomes a system message.
     """
-    data = as_dict(data)
+    data = _as_dict(data)
     history: list[Message] = []
     if isinstance(data, Mapping):
         system = data.get("system") or data.get("instructions")
@@ -228,7 +277,7 @@ def decode_history(data: Any) -> list[Message]:
         )
     names: dict[str, str] = {}
     for raw in data:
-        item = as_dict(raw)
+        item = _as_dict(raw)
         if not isinstance(item, Mapping):
             raise ValueError(f"A Chat Completions message must be a dict; got {item!r:.80}.")
         role = item.get("role")
@@ -241,7 +290,7 @@ def decode_history(data: Any) -> list[Message]:
             names.update((call.id, call.name) for call in message.tool_calls)
             history.append(message)
         elif role in ("tool", "function"):
-            call_id = str(get(item, "tool_call_id") or item.get("name") or "")
+            call_id = str(_get(item, "tool_call_id") or item.get("name") or "")
             content = tuple(
                 p for p in _decode_content(item.get("content")) if isinstance(p, (TextPart, ImagePart))
             )
@@ -272,7 +321,7 @@ def _decode_content(content: Any) -> list[Part]:
         return [TextPart(content)] if content else []
     parts: list[Part] = []
     for raw in content:
-        block = as_dict(raw)
+        block = _as_dict(raw)
         if isinstance(block, str):
             parts.append(TextPart(block))
             continue
@@ -282,11 +331,11 @@ def _decode_content(content: Any) -> list[Part]:
         elif kind == "refusal":
             parts.append(TextPart(block.get("refusal", "")))
         elif kind == "image_url":
-            image_url = get(block, "image_url")
+            image_url = _get(block, "image_url")
             if isinstance(image_url, str):
-                parts.append(ImagePart(image_from_url(image_url)))
+                parts.append(ImagePart(_image_from_url(image_url)))
             else:
-                parts.append(ImagePart(image_from_url(image_url["url"], image_url.get("detail"))))
+                parts.append(ImagePart(_image_from_url(image_url["url"], image_url.get("detail"))))
         else:
             raise ValueError(
                 f"The content part type {kind!r} is not supported by agentkit ({block!r:.120}); "
@@ -298,15 +347,15 @@ def _decode_content(content: Any) -> list[Part]:
 def _decode_assistant(item: Mapping[str, Any]) -> Message:
     parts: list[Part] = []
     for name in _REASONING_FIELDS:
-        value = item.get(name, get(item, name))
+        value = item.get(name, _get(item, name))
         if isinstance(value, str):
             parts.append(ReasoningPart(value, dialect=NAME, extra={"field": name}))
             break
     parts.extend(_decode_content(item.get("content")))
     if isinstance(item.get("refusal"), str) and item["refusal"]:
         parts.append(TextPart(item["refusal"]))
-    for raw in get(item, "tool_calls") or ():
-        parts.append(_decode_call(as_dict(raw)))
+    for raw in _get(item, "tool_calls") or ():
+        parts.append(_decode_call(_as_dict(raw)))
     return Message("assistant", parts, dialect=NAME)
 
 
@@ -321,7 +370,7 @@ def _decode_call(call: Mapping[str, Any]) -> ToolCallPart:
     return ToolCallPart(
         str(call.get("id") or ""),
         str(function.get("name") or ""),
-        parse_arguments(raw),
+        _parse_arguments(raw),
         dialect=NAME,
         extra=extra,
     )
@@ -375,7 +424,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
             if value is not None:
                 kwargs["max_completion_tokens" if _is_openai_model(request.model) else "max_tokens"] = value
         elif key == "reasoning":
-            effort = effort_of(value)
+            effort = _effort_of(value)
             if effort is not None:
                 kwargs["reasoning_effort"] = effort
         elif key in ("stream", "stream_options"):
@@ -390,7 +439,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     """One non-streaming call through `AsyncOpenAI`, decoded with `decode`."""
-    response = await client.chat.completions.create(**body_as_extra(kwargs, messages=[]))
+    response = await client.chat.completions.create(**_body_as_extra(kwargs, messages=[]))
     return decode(response)
 
 
@@ -441,7 +490,7 @@ def decode(response: Any) -> Turn:
     elif isinstance(content, list):  # some compatible servers answer with a list of text parts
         parts.extend(p for p in _decode_content(content) if isinstance(p, TextPart) and p.text)
     for call in getattr(wire, "tool_calls", None) or ():
-        parts.append(_decode_call(as_dict(call)))
+        parts.append(_decode_call(_as_dict(call)))
     refusal = getattr(wire, "refusal", None) or None
     raw_finish = getattr(choice, "finish_reason", None)
     finish: FinishReason = _FINISH.get(raw_finish or "", "other")
@@ -456,7 +505,7 @@ def decode(response: Any) -> Turn:
 def _usage(usage: Any) -> Usage:
     if usage is None:
         return Usage()
-    data = as_dict(usage)
+    data = _as_dict(usage)
     if not isinstance(data, Mapping):
         return Usage()
     completion = data.get("completion_tokens_details") or {}
@@ -513,7 +562,7 @@ class _Accumulator:
             self.system_fingerprint = self.system_fingerprint or getattr(chunk, "system_fingerprint", None)
         usage = getattr(chunk, "usage", None)
         if usage is not None:
-            self.usage = as_dict(usage)
+            self.usage = _as_dict(usage)
         for choice in getattr(chunk, "choices", None) or ():
             if getattr(choice, "index", 0) not in (0, None):
                 continue
@@ -606,7 +655,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     """
     options = {"include_usage": True, **(kwargs.get("stream_options") or {})}
     response = await client.chat.completions.create(
-        **body_as_extra({**kwargs, "stream": True, "stream_options": options}, messages=[])
+        **_body_as_extra({**kwargs, "stream": True, "stream_options": options}, messages=[])
     )
     accumulator = _Accumulator()
     try:
@@ -618,82 +667,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     yield decode(accumulator.completion())
 
 
-# ---------------------------------------------------------------- helpers shared with responses.py
-
-#: `create` arguments the SDK itself acts on (routing, stream parsing, request options).
-_SDK_ARGUMENTS = frozenset({"model", "stream", "timeout", "extra_headers", "extra_query", "extra_body"})
-
-
-def body_as_extra(kwargs: Mapping[str, Any], api: str = "chat", **placeholders: Any) -> dict[str, Any]:
-    """`create` keyword arguments that hand the request body to the SDK through `extra_body`.
-
-    Why: the openai SDK runs every typed body parameter through its `transform`, which walks each
-    message or input item against every TypedDict of the union it may be: ~0.3 ms per message, and
-    ~0.7 ms for a one-message request with two tools (measured with benchmarks/overhead.py's stub)
-    — more than all of agentkit's own work on a turn. Our encoders build plain JSON already, so
-    there is nothing to transform; the SDK merges `extra_body` into the body last, so the JSON sent
-    is the same. Only parameters the SDK's `create` declares move: an unknown option stays a
-    keyword, so the SDK still refuses it before sending. `placeholders` fill parameters the SDK
-    requires (`messages=[]`), which the body overrides; a caller's own `extra_body` wins over all.
-    """
-    declared = _body_parameters(api)
-    out: dict[str, Any] = {}
-    body: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if key in declared:
-            body[key] = value
-        elif key != "extra_body":
-            out[key] = value
-    out.update(placeholders)
-    out["extra_body"] = {**body, **(kwargs.get("extra_body") or {})}
-    return out
-
-
-@functools.cache
-def _body_parameters(api: str) -> frozenset[str]:
-    """The body parameters of `chat.completions.create` ("chat") or `responses.create` ("responses")."""
-    import inspect
-
-    if api == "chat":
-        from openai.resources.chat.completions import AsyncCompletions as resource
-    else:
-        from openai.resources.responses import AsyncResponses as resource  # type: ignore[assignment]
-    return frozenset(set(inspect.signature(resource.create).parameters) - _SDK_ARGUMENTS - {"self"})
-
-
-
-def parse_arguments(raw: Any) -> dict[str, Any] | str:
-    """Tool call arguments as a dict when they are a JSON object, else the raw text (never raises).
-
-    The model may write broken JSON; the agent reports that to the model as a tool error rather
-    than crashing the run, so the raw text has to survive decoding.
-    """
-    if isinstance(raw, Mapping):
-        return dict(raw)
-    if raw is None:
-        return {}
-    text = raw if isinstance(raw, str) else str(raw)
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, dict) else text
-
-
-def arguments_text(call: ToolCallPart) -> str:
-    """The JSON text of a call's arguments, byte-identical to what the model wrote when we have it.
-
-    Echoing the model's own text (kept in `extra["arguments"]` by the OpenAI decoders) keeps the
-    prompt prefix identical, which is what prompt caching keys on.
-    """
-    raw = call.extra.get("arguments")
-    if isinstance(call.arguments, str):
-        return call.arguments
-    if isinstance(raw, str) and parse_arguments(raw) == call.arguments:
-        return raw
-    return json.dumps(call.arguments, ensure_ascii=False)
+# ----------------------------------------------------------------------------------------- helpers
 
 
 def wire_call_id(call_id: str) -> str:
@@ -706,84 +680,11 @@ def wire_call_id(call_id: str) -> str:
     return "call_" + hashlib.sha256(call_id.encode("utf-8")).hexdigest()[:24]
 
 
-def image_from_url(url: str, detail: Any = None) -> Image:
-    """An `Image` from an OpenAI `image_url`: a `data:` URL (decoded to bytes) or an http(s) URL."""
-    kwargs: dict[str, Any] = {}
-    if detail in ("auto", "low", "high"):
-        kwargs["detail"] = detail
-    if url.startswith("data:"):
-        header, _, payload = url.partition(",")
-        mime_type = header[5:].split(";")[0] or "image/png"
-        if ";base64" not in header:
-            raise ValueError(
-                f"The image data URL {url[:60]!r}... is not base64-encoded; "
-                "pass `data:<mime>;base64,<data>` or an http(s) URL."
-            )
-        try:
-            data = base64.b64decode(payload, validate=False)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError(f"The image data URL {url[:60]!r}... holds invalid base64 ({exc}).") from None
-        return Image(data=data, mime_type=mime_type, **kwargs)
-    return Image(url=url, **kwargs)
-
-
 def image_placeholder(image: Image) -> str:
     """The text that stands in for an image a wire format cannot carry in a tool result."""
     size = f" {image.width}x{image.height}" if image.width and image.height else ""
     what = image.url if image.url is not None else f"{image.mime_type}{size}"
     return f"[image: {what} — this API cannot take images in tool results]"
-
-
-def as_dict(item: Any) -> Any:
-    """A plain dict from an SDK pydantic object (extra fields kept), or the value unchanged."""
-    dump = getattr(item, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    return item
-
-
-def get(data: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    """`data[name]`, also found under its camelCase spelling (`tool_calls` / `toolCalls`)."""
-    if name in data:
-        return data[name]
-    head, *rest = name.split("_")
-    camel = head + "".join(word.title() for word in rest)
-    return data.get(camel, default)
-
-
-def effort_of(reasoning: Any) -> str | None:
-    """The OpenAI reasoning effort for the neutral `reasoning` option (None: do not send one).
-
-    `True` means "medium"; a string is an effort already ("low", "minimal", "xhigh", ...); an int
-    token budget is bucketed: up to 2048 "low", up to 8192 "medium", above that "high".
-    """
-    if reasoning is None or reasoning is False:
-        return None
-    if reasoning is True:
-        return "medium"
-    if isinstance(reasoning, str):
-        return reasoning
-    if isinstance(reasoning, int):
-        if reasoning <= 0:
-            return None
-        return "low" if reasoning <= 2048 else "medium" if reasoning <= 8192 else "high"
-    raise ValueError(
-        f"The `reasoning` option {reasoning!r} is not understood; pass True/False, an effort "
-        '("low", "medium", "high") or a token budget (an int).'
-    )
-
-
-def check_system(history: Sequence[Message]) -> None:
-    """Reject content a system message cannot hold (images, tool parts), naming the part."""
-    for message in history:
-        if message.role != "system":
-            continue
-        for part in message.parts:
-            if not isinstance(part, TextPart):
-                raise ValueError(
-                    f"A system message can only hold text, but it holds {part!r}; "
-                    "move images and tool parts into user or tool messages."
-                )
 
 
 # ----------------------------------------------------------------------------------- client

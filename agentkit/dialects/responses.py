@@ -22,7 +22,7 @@ Wire facts this module relies on (SDK_FACTS.md §2.2, §3.2, §4):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 
 from agentkit.dialects.base import (
     FinishReason,
@@ -32,16 +32,17 @@ from agentkit.dialects.base import (
     check_tool_choice,
     declaration,
 )
-from agentkit.dialects.openai import (
-    arguments_text,
-    as_dict,
-    body_as_extra,
-    check_system,
-    effort_of,
-    get,
-    image_from_url,
-    parse_arguments,
-)
+from agentkit.dialects.shared import arguments_text as _arguments_text
+from agentkit.dialects.shared import as_dict as _as_dict
+from agentkit.dialects.shared import body_as_extra as _body_as_extra
+from agentkit.dialects.shared import check_system as _check_system
+from agentkit.dialects.shared import effort_of as _effort_of
+from agentkit.dialects.shared import get as _get
+from agentkit.dialects.shared import image_from_url as _image_from_url
+from agentkit.dialects.shared import parse_arguments as _parse_arguments
+from agentkit.dialects.shared import strict_output as _strict_output
+from agentkit.dialects.shared import strict_parameters as _strict_parameters
+from agentkit.dialects.shared import strict_shown as _strict_shown
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
     Image,
@@ -56,16 +57,23 @@ from agentkit.messages import (
 )
 
 if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
     from agentkit.tools import Tool
 
 __all__ = [
     "NAME",
+    "TOOL_FORMS",
     "create",
     "decode",
     "decode_history",
     "encode",
     "encode_history",
+    "output_mode",
+    "output_schema",
+    "shown_parameters",
     "stream",
+    "tool_declaration",
+    "tool_parameters",
     "tool_schema",
 ]
 
@@ -74,10 +82,48 @@ NAME = "responses"
 
 # ------------------------------------------------------------------------------------------ schema
 
+#: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
+TOOL_FORMS: tuple[str, ...] = ()
+
 
 def tool_schema(tool: Tool) -> dict[str, Any]:
     """The tools-list entry: flat `{"type": "function", "name", "description", "parameters", "strict"?}`."""
     return declaration(tool, NAME)  # built once per tool, shared (read-only)
+
+
+def tool_parameters(
+    canonical: JsonSchema, *, strict: bool, form: str | None, tool: str
+) -> tuple[JsonSchema, str | None]:
+    """The `parameters` a tool is shown with, and why strict mode cannot express it (`shared.strict_parameters`)."""
+    return _strict_parameters(canonical, strict=strict)
+
+
+def tool_declaration(
+    name: str, description: str, parameters: JsonSchema, *, strict: bool, form: str | None
+) -> dict[str, Any]:
+    """A tools-list entry, flat: `strict` is always sent, since the API defaults it to true."""
+    return {
+        "type": "function",
+        "name": name,
+        "description": description,
+        "parameters": parameters,
+        "strict": strict,
+    }
+
+
+def shown_parameters(canonical: JsonSchema, *, strict: bool, form: str | None, tool: str) -> JsonSchema:
+    """What a tool's arguments (or a structured answer) are validated against (`shared.strict_shown`)."""
+    return _strict_shown(canonical, strict=strict)
+
+
+def output_schema(schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]:
+    """The `text.format` schema, and whether it is sent strict (see `shared.strict_output`)."""
+    return _strict_output(schema, strict=strict, name=name)
+
+
+def output_mode(model: str, *, has_tools: bool) -> Literal["native", "tool"]:
+    """How structured output is asked for first: natively (`text.format`), tools or not."""
+    return "native"
 
 
 # ----------------------------------------------------------------------------------------- history
@@ -85,7 +131,7 @@ def tool_schema(tool: Tool) -> dict[str, Any]:
 
 def encode_history(history: Sequence[Message]) -> dict[str, Any]:
     """Neutral messages -> `{"input": [...]}` of Responses input items (system as a `system` message)."""
-    check_system(history)
+    _check_system(history)
     items: list[dict[str, Any]] = []
     for message in history:
         if message.role == "system":
@@ -177,7 +223,7 @@ def _encode_assistant(message: Message) -> list[dict[str, Any]]:
                 "type": "function_call",
                 "call_id": part.id,
                 "name": part.name,
-                "arguments": arguments_text(part),
+                "arguments": _arguments_text(part),
             }
             if part.dialect == NAME and part.extra.get("id"):
                 call["id"] = part.extra["id"]
@@ -225,7 +271,7 @@ def decode_history(data: Any) -> list[Message]:
     consecutive `function_call_output` items one `tool` message. `instructions` becomes a leading
     system message; a bare string input is one user message.
     """
-    data = as_dict(data)
+    data = _as_dict(data)
     history: list[Message] = []
     if isinstance(data, Mapping):
         instructions = data.get("instructions") or data.get("system")
@@ -248,7 +294,7 @@ def decode_history(data: Any) -> list[Message]:
     names: dict[str, str] = {}
     previous: dict[str, Any] | None = None
     for raw in data:
-        item = as_dict(raw)
+        item = _as_dict(raw)
         if not isinstance(item, Mapping):
             raise ValueError(f"A Responses input item must be a dict; got {item!r:.80}.")
         kind = item.get("type") or "message"
@@ -272,9 +318,9 @@ def decode_history(data: Any) -> list[Message]:
             else:
                 parts.extend(_decode_item(item))
                 if kind == "function_call":
-                    names[str(get(item, "call_id"))] = str(item.get("name", ""))
+                    names[str(_get(item, "call_id"))] = str(item.get("name", ""))
         elif kind == "function_call_output":
-            call_id = str(get(item, "call_id") or "")
+            call_id = str(_get(item, "call_id") or "")
             output = item.get("output")
             content = tuple(p for p in _decode_content(output) if isinstance(p, (TextPart, ImagePart)))
             result = ToolResultPart(call_id, names.get(call_id, ""), content)
@@ -317,20 +363,20 @@ def _decode_content(content: Any) -> list[Part]:
         return [TextPart(content)] if content else []
     parts: list[Part] = []
     for raw in content:
-        block = as_dict(raw)
+        block = _as_dict(raw)
         kind = block.get("type")
         if kind in ("input_text", "output_text", "text"):
             parts.append(TextPart(block.get("text", "")))
         elif kind == "refusal":
             parts.append(TextPart(block.get("refusal", "")))
         elif kind == "input_image":
-            url = get(block, "image_url")
+            url = _get(block, "image_url")
             if not isinstance(url, str):
                 raise ValueError(
                     f"The input image {block!r:.120} has no `image_url` (file ids are not supported); "
                     "pass a data: or https URL."
                 )
-            parts.append(ImagePart(image_from_url(url, block.get("detail"))))
+            parts.append(ImagePart(_image_from_url(url, block.get("detail"))))
         else:
             raise ValueError(
                 f"The content part type {kind!r} is not supported by agentkit ({block!r:.120}); "
@@ -352,9 +398,9 @@ def _decode_item(item: Mapping[str, Any]) -> list[Part]:
         extra["arguments"] = raw
     return [
         ToolCallPart(
-            str(get(item, "call_id") or item.get("id") or ""),
+            str(_get(item, "call_id") or item.get("id") or ""),
             str(item.get("name") or ""),
-            parse_arguments(raw),
+            _parse_arguments(raw),
             dialect=NAME,
             extra=extra,
         )
@@ -404,7 +450,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
         elif key == "reasoning":
             if isinstance(value, Mapping):
                 kwargs["reasoning"] = dict(value)
-            elif (effort := effort_of(value)) is not None:
+            elif (effort := _effort_of(value)) is not None:
                 kwargs["reasoning"] = {"effort": effort, "summary": "auto"}
         elif key == "stop":
             if value:
@@ -424,7 +470,7 @@ def encode(request: ModelRequest) -> dict[str, Any]:
 
 async def create(client: Any, kwargs: dict[str, Any]) -> Turn:
     """One non-streaming call through `AsyncOpenAI.responses`, decoded with `decode`."""
-    response = await client.responses.create(**body_as_extra(kwargs, "responses"))
+    response = await client.responses.create(**_body_as_extra(kwargs, "responses"))
     return decode(response)
 
 
@@ -449,7 +495,7 @@ def decode(response: Any) -> Turn:
     refusals: list[str] = []
     previous: Mapping[str, Any] | None = None
     for raw in getattr(response, "output", None) or ():
-        item = as_dict(raw)
+        item = _as_dict(raw)
         if not isinstance(item, Mapping):
             continue
         kind = item.get("type")
@@ -467,7 +513,7 @@ def decode(response: Any) -> Turn:
     usage = _usage(getattr(response, "usage", None))
     model = getattr(response, "model", None)
     status = getattr(response, "status", None)
-    details = as_dict(getattr(response, "incomplete_details", None)) or {}
+    details = _as_dict(getattr(response, "incomplete_details", None)) or {}
     reason = details.get("reason") if isinstance(details, Mapping) else None
     refusal = "".join(refusals) or None
     finish: FinishReason
@@ -486,7 +532,7 @@ def decode(response: Any) -> Turn:
 
 
 def _usage(usage: Any) -> Usage:
-    data = as_dict(usage)
+    data = _as_dict(usage)
     if not isinstance(data, Mapping):
         return Usage()
     inputs = data.get("input_tokens_details") or {}
@@ -517,7 +563,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
     stream ends without one, the items finished so far are decoded instead. `error` and
     `response.failed` events raise `openai.APIError`. The HTTP response is always closed.
     """
-    events = await client.responses.create(**body_as_extra({**kwargs, "stream": True}, "responses"))
+    events = await client.responses.create(**_body_as_extra({**kwargs, "stream": True}, "responses"))
     final: Any = None
     snapshot: Any = None  # the started response, turned into a dict only if the stream ends early
     done: dict[int, Any] = {}
@@ -550,7 +596,7 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
             elif kind in ("response.completed", "response.incomplete"):
                 final = event.response
             elif kind == "response.failed":
-                error = as_dict(getattr(event.response, "error", None)) or {}
+                error = _as_dict(getattr(event.response, "error", None)) or {}
                 raise _stream_error(
                     events,
                     error.get("message") or "The response failed.",
@@ -562,13 +608,13 @@ async def stream(client: Any, kwargs: dict[str, Any]) -> AsyncIterator[Delta | T
         await events.close()
     if final is None or (not getattr(final, "output", None) and done):
         # No terminal event (or a proxy that strips its output): decode what was finished.
-        started: dict[str, Any] = as_dict(snapshot) if snapshot is not None else {}
+        started: dict[str, Any] = _as_dict(snapshot) if snapshot is not None else {}
         base = (
-            as_dict(final)
+            _as_dict(final)
             if final is not None
             else {**started, "status": started.get("status", "incomplete")}
         )
-        final = {**base, "output": [as_dict(done[i]) for i in sorted(done)]}
+        final = {**base, "output": [_as_dict(done[i]) for i in sorted(done)]}
     yield decode(final)
 
 

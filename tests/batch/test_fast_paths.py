@@ -16,6 +16,7 @@ import agentkit as ak
 from agentkit.dialects import openai as chat_dialect
 from agentkit.dialects import responses as responses_dialect
 from agentkit.dialects.base import ModelRequest, OutputSpec, declaration
+from agentkit.dialects.shared import body_as_extra
 from agentkit.messages import Image, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -82,7 +83,7 @@ def test_chat_completions_body_is_unchanged(options: dict[str, Any], stream: boo
     kwargs = chat_dialect.encode(request)
     if stream:
         kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
-    assert _sent_body("chat", chat_dialect.body_as_extra(kwargs, messages=[])) == _sent_body("chat", kwargs)
+    assert _sent_body("chat", body_as_extra(kwargs, messages=[])) == _sent_body("chat", kwargs)
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=["plain", "options", "extra_body"])
@@ -93,12 +94,12 @@ def test_responses_body_is_unchanged(options: dict[str, Any], stream: bool) -> N
     kwargs = responses_dialect.encode(request)
     if stream:
         kwargs = {**kwargs, "stream": True}
-    fast = chat_dialect.body_as_extra(kwargs, "responses")
+    fast = body_as_extra(kwargs, "responses")
     assert _sent_body("responses", fast) == _sent_body("responses", kwargs)
 
 
 def test_an_option_the_sdk_does_not_know_is_still_refused_before_sending() -> None:
-    kwargs = chat_dialect.body_as_extra({"model": "gpt-4o", "messages": [], "frobnicate": 1}, messages=[])
+    kwargs = body_as_extra({"model": "gpt-4o", "messages": [], "frobnicate": 1}, messages=[])
     assert kwargs["frobnicate"] == 1 and "frobnicate" not in kwargs["extra_body"]
     with pytest.raises(TypeError, match="frobnicate"):
         _sent_body("chat", kwargs)

@@ -1,0 +1,310 @@
+"""What several dialect modules share: the one copy of each helper, imported under its private name.
+
+Each dialect file imports what it uses from here under the same private name
+(`from agentkit.dialects.shared import plain as _plain`), so the four files read alike and none
+imports from another. Nothing here is about one dialect's request or answer shape alone; the
+OpenAI-only helpers (`body_as_extra`, `arguments_text`, `effort_of`, ...) serve both OpenAI APIs,
+Chat Completions (`openai.py`) and Responses (`responses.py`). A vendor SDK is imported only inside
+the function that needs it, like in the dialect modules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from agentkit.messages import Image, Message, TextPart, ToolCallPart
+
+if TYPE_CHECKING:
+    from agentkit._schema import JsonSchema
+
+__all__ = [
+    "OUTPUT_LOG",
+    "arguments_object",
+    "arguments_text",
+    "as_dict",
+    "body_as_extra",
+    "check_system",
+    "effort_of",
+    "get",
+    "image_base64",
+    "image_from_url",
+    "parse_arguments",
+    "plain",
+    "strict_output",
+    "strict_parameters",
+    "strict_shown",
+    "system_from_wire",
+    "system_text",
+]
+
+OUTPUT_LOG = logging.getLogger("agentkit.output")
+"""Where the dialects' structured-output notes go: `agentkit.output`'s logger, as before they moved here."""
+
+
+# ------------------------------------------------------------------------------------------ schema
+# OpenAI strict mode, the same in Chat Completions and Responses.
+
+
+def strict_parameters(canonical: JsonSchema, *, strict: bool) -> tuple[JsonSchema, str | None]:
+    """A tool's `parameters` for both OpenAI APIs, and why strict mode cannot express them (None when it can).
+
+    Strict mode's form when `strict` is asked and can express the schema, else the canonical
+    schema (sent with `strict: false`).
+    """
+    from agentkit import _schema_dialects
+
+    result = _schema_dialects.openai_parameters(canonical, strict=strict)
+    return result.schema, result.problem
+
+
+def strict_shown(canonical: JsonSchema, *, strict: bool) -> JsonSchema:
+    """What was shown to either OpenAI API, to validate against: strict mode's form (optional
+    properties not required) when `strict` and expressible, else the canonical schema."""
+    from agentkit import _schema_dialects
+
+    return _schema_dialects.openai_validation_schema(canonical, strict=strict)
+
+
+def strict_output(schema: JsonSchema, *, strict: bool, name: str) -> tuple[JsonSchema, bool]:
+    """The structured-output schema for both OpenAI APIs, and whether it goes out in strict mode.
+
+    Strict mode's form (the one strict tools use) when `strict` and expressible; otherwise the
+    schema as it is, sent non-strict, and the log says why.
+    """
+    from agentkit import _schema_dialects
+
+    result = _schema_dialects.openai_parameters(schema, strict=strict)
+    if strict and result.problem is not None:
+        OUTPUT_LOG.info("The output schema `%s` is sent without strict mode: %s", name, result.problem)
+    return result.schema, strict and result.problem is None
+
+
+# ----------------------------------------------------------------------------------------- history
+
+
+def check_system(history: Sequence[Message]) -> None:
+    """Reject content a system message cannot hold (images, tool parts), naming the part."""
+    for message in history:
+        if message.role != "system":
+            continue
+        for part in message.parts:
+            if not isinstance(part, TextPart):
+                raise ValueError(
+                    f"A system message can only hold text, but it holds {part!r}; "
+                    "move images and tool parts into user or tool messages."
+                )
+
+
+def system_text(message: Message, *, vendor: str) -> str:
+    """The text of a system message, for a vendor that takes the system prompt apart from the turns."""
+    texts: list[str] = []
+    for part in message.parts:
+        if not isinstance(part, TextPart):
+            raise ValueError(
+                f"A system message can only hold text for {vendor}, but it holds {part!r}. "
+                "Move images and tool content into a user message."
+            )
+        texts.append(part.text)
+    return "".join(texts)
+
+
+def system_from_wire(system: Any) -> str:
+    """The text of a system prompt in wire form, texts joined by a blank line (empty ones left out).
+
+    Anthropic's `system` (a string or a list of text blocks) and Gemini's `systemInstruction` (a
+    string, a content with `parts`, or a list of parts); SDK objects allowed.
+    """
+    system = plain(system)
+    if isinstance(system, str):
+        return system
+    items = system.get("parts", ()) if isinstance(system, dict) else system
+    texts = [
+        item if isinstance(item, str) else block.get("text", "") if isinstance(block := plain(item), dict) else ""
+        for item in items
+    ]
+    return "\n\n".join(text for text in texts if text)
+
+
+def arguments_object(call: ToolCallPart) -> dict[str, Any]:
+    """A call's arguments as the JSON object Anthropic's `input` and Gemini's `args` must be.
+
+    Raw (unparsable) arguments travel under `raw_arguments`.
+    """
+    if isinstance(call.arguments, dict):
+        return call.arguments
+    try:
+        parsed = json.loads(call.arguments) if call.arguments.strip() else {}
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"raw_arguments": call.arguments}
+
+
+def parse_arguments(raw: Any) -> dict[str, Any] | str:
+    """Tool call arguments as a dict when they are a JSON object, else the raw text (never raises).
+
+    The model may write broken JSON; the agent reports that to the model as a tool error rather
+    than crashing the run, so the raw text has to survive decoding.
+    """
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if raw is None:
+        return {}
+    text = raw if isinstance(raw, str) else str(raw)
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
+
+
+def arguments_text(call: ToolCallPart) -> str:
+    """The JSON text of a call's arguments, byte-identical to what the model wrote when we have it.
+
+    Echoing the model's own text (kept in `extra["arguments"]` by the OpenAI decoders) keeps the
+    prompt prefix identical, which is what prompt caching keys on.
+    """
+    raw = call.extra.get("arguments")
+    if isinstance(call.arguments, str):
+        return call.arguments
+    if isinstance(raw, str) and parse_arguments(raw) == call.arguments:
+        return raw
+    return json.dumps(call.arguments, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------------------ images
+
+
+def image_base64(image: Image) -> tuple[str, str]:
+    """(MIME type, base64) of a byte image, or of a `data:` URL given as the image's URL."""
+    if image.url is None:
+        return image.mime_type, image.base64
+    header, _, data = image.url.partition(",")
+    return header.removeprefix("data:").split(";")[0] or image.mime_type, data
+
+
+def image_from_url(url: str, detail: Any = None) -> Image:
+    """An `Image` from an OpenAI `image_url`: a `data:` URL (decoded to bytes) or an http(s) URL."""
+    kwargs: dict[str, Any] = {}
+    if detail in ("auto", "low", "high"):
+        kwargs["detail"] = detail
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        mime_type = header[5:].split(";")[0] or "image/png"
+        if ";base64" not in header:
+            raise ValueError(
+                f"The image data URL {url[:60]!r}... is not base64-encoded; "
+                "pass `data:<mime>;base64,<data>` or an http(s) URL."
+            )
+        try:
+            data = base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"The image data URL {url[:60]!r}... holds invalid base64 ({exc}).") from None
+        return Image(data=data, mime_type=mime_type, **kwargs)
+    return Image(url=url, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------ wire data
+
+
+def plain(value: Any) -> Any:
+    """SDK pydantic objects -> plain dicts (Python values: bytes stay bytes); everything else unchanged."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def as_dict(item: Any) -> Any:
+    """A plain dict from an SDK pydantic object in JSON form (extra fields kept), or the value unchanged."""
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    return item
+
+
+def get(data: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """`data[name]`, or under its camelCase spelling (`tool_calls` / `toolCalls`): wire JSON mixes both."""
+    if name in data:
+        return data[name]
+    camel = _CAMEL.get(name)
+    if camel is None:
+        head, *rest = name.split("_")
+        camel = _CAMEL[name] = head + "".join(word.title() for word in rest)
+    return data.get(camel, default)
+
+
+_CAMEL: dict[str, str] = {}
+
+
+# ------------------------------------------------------------------------------------------ OpenAI
+
+
+def effort_of(reasoning: Any) -> str | None:
+    """The OpenAI reasoning effort for the neutral `reasoning` option (None: do not send one).
+
+    `True` means "medium"; a string is an effort already ("low", "minimal", "xhigh", ...); an int
+    token budget is bucketed: up to 2048 "low", up to 8192 "medium", above that "high".
+    """
+    if reasoning is None or reasoning is False:
+        return None
+    if reasoning is True:
+        return "medium"
+    if isinstance(reasoning, str):
+        return reasoning
+    if isinstance(reasoning, int):
+        if reasoning <= 0:
+            return None
+        return "low" if reasoning <= 2048 else "medium" if reasoning <= 8192 else "high"
+    raise ValueError(
+        f"The `reasoning` option {reasoning!r} is not understood; pass True/False, an effort "
+        '("low", "medium", "high") or a token budget (an int).'
+    )
+
+
+#: `create` arguments the SDK itself acts on (routing, stream parsing, request options).
+_SDK_ARGUMENTS = frozenset({"model", "stream", "timeout", "extra_headers", "extra_query", "extra_body"})
+
+
+def body_as_extra(kwargs: Mapping[str, Any], api: str = "chat", **placeholders: Any) -> dict[str, Any]:
+    """`create` keyword arguments that hand the request body to the openai SDK through `extra_body`.
+
+    Why: the openai SDK runs every typed body parameter through its `transform`, which walks each
+    message or input item against every TypedDict of the union it may be: ~0.3 ms per message, and
+    ~0.7 ms for a one-message request with two tools (measured with benchmarks/overhead.py's stub)
+    — more than all of agentkit's own work on a turn. Our encoders build plain JSON already, so
+    there is nothing to transform; the SDK merges `extra_body` into the body last, so the JSON sent
+    is the same. Only parameters the SDK's `create` declares move: an unknown option stays a
+    keyword, so the SDK still refuses it before sending. `placeholders` fill parameters the SDK
+    requires (`messages=[]`), which the body overrides; a caller's own `extra_body` wins over all.
+    `api`: "chat" (`chat.completions.create`) or "responses" (`responses.create`).
+    """
+    declared = _body_parameters(api)
+    out: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in declared:
+            body[key] = value
+        elif key != "extra_body":
+            out[key] = value
+    out.update(placeholders)
+    out["extra_body"] = {**body, **(kwargs.get("extra_body") or {})}
+    return out
+
+
+@functools.cache
+def _body_parameters(api: str) -> frozenset[str]:
+    """The body parameters of `chat.completions.create` ("chat") or `responses.create` ("responses")."""
+    import inspect
+
+    if api == "chat":
+        from openai.resources.chat.completions import AsyncCompletions as resource
+    else:
+        from openai.resources.responses import AsyncResponses as resource  # type: ignore[assignment]
+    return frozenset(set(inspect.signature(resource.create).parameters) - _SDK_ARGUMENTS - {"self"})

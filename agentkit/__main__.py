@@ -110,7 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("emulator", help="run the relay emulator (same as python -m agentkit.emulator)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
-        return demo(args.models)
+        from agentkit.errors import AgentkitError
+
+        try:
+            return demo(args.models)
+        except AgentkitError as exc:  # a configuration or relay problem: its message says what to do
+            print(f"agentkit demo: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2 if isinstance(exc, ValueError) else 1
     from agentkit.emulator.__main__ import main as emulator_main
 
     return emulator_main(rest)

@@ -19,10 +19,11 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
+from agentkit._api import as_list, check_keywords, close_matches, trim
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
@@ -32,6 +33,7 @@ from agentkit.errors import (
     EmptyAnswerError,
     MaxTurnsExceeded,
     OutputRefusedError,
+    RelayConnectionError,
     RelayError,
     ToolArgumentsError,
     UpstreamError,
@@ -83,8 +85,13 @@ class Agent:
             pydantic can validate, or a JSON Schema dict (see `run`; `reply.output` holds the result).
         output_retries: How many times an invalid structured answer is sent back to the model with
             what is wrong before `ak.OutputValidationError`. Re-asks do not count against `max_turns`.
+        options: Model options passed through unchecked, as a dict (for a dialect's own parameter
+            whose name looks like a misspelling of one of agentkit's; see below).
         **options: Model options, passed through (`temperature`, `max_tokens`, `top_p`, `stop`,
-            `reasoning`, or any dialect's own parameter name).
+            `reasoning`, or any dialect's own parameter name). A name that is not a known model
+            option but close to one of agentkit's keywords or options (`sytem=`, `temprature=`,
+            `system_prompt=`) raises `ak.ConfigurationError` with "did you mean"; pass such a name
+            in `options={...}` to send it anyway.
     """
 
     def __init__(
@@ -100,12 +107,20 @@ class Agent:
         approve: Approver | None = None,
         output: Any = None,
         output_retries: int = 2,
-        **options: Any,
+        options: dict[str, Any] | None = None,
+        **more_options: Any,
     ) -> None:
-        if relay is None:
-            from agentkit.relay import Relay
+        try:
+            self._setup(model, tools, system, relay, max_turns, parallel_tools, display, approve, output,
+                        output_retries, _model_options(more_options, options, _AGENT_KEYWORDS, "`ak.Agent(...)`"))
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
-            relay = Relay.from_env()
+    def _setup(self, model: str, tools: Any, system: str | None, relay: Relay | None, max_turns: int,
+               parallel_tools: bool, display: bool | str, approve: Approver | None, output: Any,
+               output_retries: int, options: dict[str, Any]) -> None:
+        if relay is None:
+            relay = _relay_from_env()
         self.relay = relay
         self.model = model
         self.system = system
@@ -124,7 +139,7 @@ class Agent:
         if output is not None:
             _structured(output)  # a bad output type is a developer mistake: say so now
         self.options = options
-        self.tools: list[Tool] = _as_tools(tools)
+        self.tools: list[Tool] = _as_tools(as_list(tools))
         self.history: list[Message] = []
         self._lock = threading.Lock()
 
@@ -160,30 +175,58 @@ class Agent:
     # ------------------------------------------------------------------ entry points
 
     def __call__(self, prompt: str | None = None, **kwargs: Any) -> Reply:
-        return self.run(prompt, **kwargs)
+        """`agent(...)` is `agent.run(...)`."""
+        try:
+            return self.run(prompt, **kwargs)
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
-    def run(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
-            **options: Any) -> Reply:
+    def run(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+            options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
         """Send `prompt` (with optional `images`), run tool calls until the model answers; return the Reply.
 
         Works in scripts and inside Jupyter (where an event loop is already running).
         No prompt continues from the history as it is. `display=` overrides the agent's setting
-        for this call (in a notebook the run then streams into a live view).
+        for this call (in a notebook the run then streams into a live view). `images` is a list of
+        images (paths, URLs, bytes, PIL images, `ak.Image`), or one image. Model options are
+        checked as in `ak.Agent` (`options={...}` passes names through unchecked).
+
+        An agentkit error raised here carries no agentkit-internal frames below this call (its
+        cause keeps its own); set `AGENTKIT_FULL_TRACEBACKS=1` to keep them.
         """
+        try:
+            return self._run_sync(prompt, images, output, options, more_options)
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
+
+    def _run_sync(self, prompt: str | None, images: Any, output: Any, options: dict[str, Any] | None,
+                  more_options: dict[str, Any]) -> Reply:
         from agentkit.display import open_view
 
-        view = open_view(self, options.pop("display", self.display), prompt)
+        display = more_options.pop("display", self.display)
+        merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent(...)`")
+        images = as_list(images)
+        view = open_view(self, display, prompt)
         if view is not None:  # a notebook: stream, and feed the live view from this (the kernel's) thread
-            return self._run_in_view(view, lambda: self._events(prompt, images, output, options, streaming=True),
+            return self._run_in_view(view, lambda: self._events(prompt, images, output, merged, streaming=True),
                                      has_prompt=prompt is not None or bool(images))
-        return _aio.run_sync(lambda: self.arun(prompt, images=images, output=output, display=False, **options))
+        return _aio.run_sync(lambda: self._arun(prompt, images, output, merged, False))
 
-    async def arun(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
-                   **options: Any) -> Reply:
+    async def arun(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+                   options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
         """The async twin of `run` (the core: `run` bridges to it)."""
+        try:
+            display = more_options.pop("display", self.display)
+            merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent.arun(...)`")
+            return await self._arun(prompt, as_list(images), output, merged, display)
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
+
+    async def _arun(self, prompt: str | None, images: list[Any], output: Any, options: dict[str, Any],
+                    display: bool | str) -> Reply:
         from agentkit.display import open_view
 
-        view = open_view(self, options.pop("display", self.display), prompt)
+        view = open_view(self, display, prompt)
         if view is not None:
             return await self._arun_in_view(view, self._events(prompt, images, output, options, streaming=True),
                                             has_prompt=prompt is not None or bool(images))
@@ -229,20 +272,32 @@ class Agent:
             approval.notebook_approver.reset(token)
         return feed.reply()
 
-    def stream(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
-               **options: Any) -> RunStream:
-        """Iterate the run's events as they happen; `.reply` once exhausted."""
-        return RunStream(lambda: self._events(prompt, images, output, options, streaming=True))
+    def stream(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+               options: dict[str, Any] | None = None, **more_options: Any) -> RunStream:
+        """Iterate the run's events as they happen; `.reply` once exhausted.
 
-    def astream(self, prompt: str | None = None, *, images: Sequence[Any] = (), output: Any = None,
-                **options: Any) -> AsyncRunStream:
+        The options are checked now, before the first event (as in `run`).
+        """
+        try:
+            merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.stream(...)`")
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
+        images = as_list(images)
+        return RunStream(lambda: self._events(prompt, images, output, merged, streaming=True))
+
+    def astream(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+                options: dict[str, Any] | None = None, **more_options: Any) -> AsyncRunStream:
         """`async for event in agent.astream(...)`; `.reply` once exhausted."""
-        return AsyncRunStream(self._events(prompt, images, output, options, streaming=True))
+        try:
+            merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.astream(...)`")
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
+        return AsyncRunStream(self._events(prompt, as_list(images), output, merged, streaming=True))
 
     # ------------------------------------------------------------------ the run
 
     async def _events(self, prompt: str | None, images: Sequence[Any], output: Any, options: dict[str, Any],
-                      *, streaming: bool) -> AsyncIterator[Event]:
+                      *, streaming: bool) -> AsyncGenerator[Event, None]:
         # One run at a time per agent, across threads and event loops (a thread lock, taken without
         # blocking any loop): two interleaved runs would corrupt the shared history. A run the
         # caller left with `break` is closed by the loop's async-generator finalizer a few
@@ -264,7 +319,7 @@ class Agent:
             lock.release()
 
     async def _run(self, prompt: str | None, images: Sequence[Any], output: Any, options: dict[str, Any],
-                   *, streaming: bool) -> AsyncIterator[Event]:
+                   *, streaming: bool) -> AsyncGenerator[Event, None]:
         started = time.perf_counter()
         _check_history(self.history)
         start = len(self.history)
@@ -416,7 +471,7 @@ class Agent:
         return self.relay.async_client(dialect, sdk_retries=False)  # type: ignore[arg-type]
 
     async def _call_model(self, module: Any, dialect: str, name: str, request: ModelRequest,
-                          *, streaming: bool) -> AsyncIterator[Turn | Delta | Retrying]:
+                          *, streaming: bool) -> AsyncGenerator[Turn | Delta | Retrying, None]:
         """One model request, retried by the relay's `retry_policy`, the same way in every dialect.
 
         The SDK client has its own retries off (`agentkit.retry` says why). Each attempt holds one of
@@ -489,6 +544,8 @@ class Agent:
             mapped = await asyncio.to_thread(self.relay.map_error, exc, dialect=dialect, model=name)
         else:
             mapped = self.relay.map_error(exc, dialect=dialect, model=name)
+        if isinstance(mapped, RelayConnectionError):
+            return self._with_host(mapped, dialect)
         if isinstance(mapped, AgentkitError):
             return mapped
         from agentkit.errors import redact
@@ -508,8 +565,25 @@ class Agent:
         error.__cause__ = exc
         return error
 
+    def _with_host(self, error: RelayConnectionError, dialect: str) -> RelayConnectionError:
+        """`error` naming the URL it could not reach, when the SDK's words do not (OpenAI's "Connection error.")."""
+        from urllib.parse import urlsplit
+
+        from agentkit.retry import with_advice
+
+        try:
+            url = self.relay.door_url(dialect)  # type: ignore[arg-type]
+        except AgentkitError:
+            return error
+        host = urlsplit(url).netloc
+        if not host or host in str(error):
+            return error
+        named = with_advice(error, f"The `{dialect}` door is {url} (host {host}). {error.advice}")
+        assert isinstance(named, RelayConnectionError)
+        return named
+
     async def _run_tools(self, calls: list[ToolCallPart], dialect: str,
-                         records: dict[str, ToolCall]) -> AsyncIterator[Event]:
+                         records: dict[str, ToolCall]) -> AsyncGenerator[Event, None]:
         """Run one turn's calls (concurrently if allowed); events as they happen, results in call order."""
         events: asyncio.Queue[Event | None] = asyncio.Queue()
         results: list[ToolResultPart | None] = [None] * len(calls)
@@ -650,10 +724,13 @@ class RunStream:
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        for event in _aio.iterate(self._factory):
-            if isinstance(event, RunFinished):
-                self.reply = event.reply
-            yield event
+        try:
+            for event in _aio.iterate(self._factory):
+                if isinstance(event, RunFinished):
+                    self.reply = event.reply
+                yield event
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
     def text(self) -> Iterator[str]:
         """Only the answer's text pieces."""
@@ -678,6 +755,8 @@ class AsyncRunStream:
                 if isinstance(event, RunFinished):
                     self.reply = event.reply
                 yield event
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
         finally:  # left early (`break`, an exception): end the run now, so the agent is free again
             aclose = getattr(self._events, "aclose", None)
             if aclose is not None:
@@ -685,6 +764,92 @@ class AsyncRunStream:
 
 
 # ---------------------------------------------------------------------- helpers
+
+#: Model option names passed through as they are: the neutral ones every dialect maps, and common
+#: vendor parameters. Listed so that a name close to one of agentkit's own keywords but real
+#: (`top_k` is close to `top_p`) is not taken for a misspelling.
+MODEL_OPTIONS = frozenset({
+    "temperature", "max_tokens", "top_p", "stop", "reasoning",  # neutral: mapped per dialect
+    "top_k", "seed", "n", "user", "frequency_penalty", "presence_penalty", "logit_bias", "logprobs",
+    "top_logprobs", "tool_choice", "parallel_tool_calls", "metadata", "store", "service_tier",
+    "reasoning_effort", "max_completion_tokens", "modalities", "audio", "prediction", "stream_options",
+    "web_search_options", "verbosity", "include", "truncation", "previous_response_id", "text",
+    "max_output_tokens", "thinking", "stop_sequences", "top_n", "candidate_count", "safety_settings",
+    "thinking_config", "cached_content", "response_mime_type", "response_modalities", "media_resolution",
+    "speech_config", "extra_headers", "extra_body", "extra_query", "timeout", "prompt_cache_key",
+    "safety_identifier", "max_tool_calls", "background", "context_management", "container", "mcp_servers",
+})
+
+#: Names other libraries (or the vendors' own SDKs) use for what an agentkit keyword does; refused
+#: with the agentkit keyword suggested (pass one in `options={...}` to send it to the model anyway).
+ALIASES = {
+    "system_prompt": "system", "system_message": "system", "instructions": "system", "functions": "tools",
+    "max_iterations": "max_turns", "max_steps": "max_turns", "response_model": "output",
+    "output_type": "output", "result_type": "output", "response_format": "output", "schema": "output",
+    "image": "images", "api_key": "relay", "base_url": "relay", "stream": "agent.stream(...)",
+    "messages": "agent.history", "history": "agent.history", "model": "agent.model",
+}
+
+_AGENT_KEYWORDS = ("model", "tools", "system", "relay", "max_turns", "parallel_tools", "display", "approve",
+                   "output", "output_retries", "options")
+_STREAM_KEYWORDS = ("prompt", "images", "output", "options")
+_RUN_KEYWORDS = (*_STREAM_KEYWORDS, "display")
+
+
+def _model_options(given: dict[str, Any], unchecked: dict[str, Any] | None, keywords: Sequence[str],
+                   where: str) -> dict[str, Any]:
+    """The model options of a call: `given` (checked by name) merged with `unchecked` (`options={...}`).
+
+    The rule, since model options are open-ended: a name is refused when it is one of `ALIASES`,
+    or is not in `MODEL_OPTIONS` but close (difflib ratio 0.75 or more) to a keyword of the call or
+    a known model option. Anything else is passed through to the model as the dialect's own
+    parameter (`safety_settings=`, `frequency_penalty=`, a relay's own field).
+    """
+    for name in given:
+        if name in MODEL_OPTIONS:
+            continue
+        alias = ALIASES.get(name)
+        if alias is not None:
+            if alias in keywords:
+                suggestion = f"use `{alias}=`"
+            elif "." in alias:
+                suggestion = f"use `{alias}`"
+            else:
+                suggestion = f"pass it to `ak.Agent(..., {alias}=...)`"
+            raise ConfigurationError(
+                f"{where} got the keyword {name!r}, which agentkit spells differently: {suggestion}. "
+                f"To send {name!r} to the model as it is, pass `options={{{name!r}: ...}}`."
+            )
+        if name in _AGENT_KEYWORDS and name not in keywords:  # `agent("hi", system=...)`
+            raise ConfigurationError(
+                f"{where} got {name!r}, which is a setting of the agent, not of one run: pass it to "
+                f"`ak.Agent(..., {name}=...)` or assign `agent.{name} = ...` before the call."
+            )
+        if close_matches(name, [*keywords, *_AGENT_KEYWORDS, *MODEL_OPTIONS], cutoff=0.75):
+            check_keywords(
+                [name], [*keywords, *(k for k in _AGENT_KEYWORDS if k not in keywords), *sorted(MODEL_OPTIONS)],
+                where, listed=keywords,
+                hint=f"Model options such as `temperature=`, `max_tokens=` are passed too; to send {name!r} "
+                     f"to the model as it is, pass `options={{{name!r}: ...}}`.",
+            )
+    if unchecked is not None and not isinstance(unchecked, dict):
+        raise ConfigurationError(
+            f"`options=` must be a dict of model options; got {type(unchecked).__name__} {unchecked!r:.60}."
+        )
+    return {**given, **(unchecked or {})}
+
+
+def _relay_from_env() -> Relay:
+    """`ak.Relay.from_env()`, whose error, when nothing is configured, also offers the emulator."""
+    from agentkit.relay import Relay
+
+    try:
+        return Relay.from_env()
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"{exc} To try agentkit offline, start the built-in emulator and pass it: "
+            "`relay = ak.emulator.serve()`, then `ak.Agent(model, relay=relay)`."
+        ) from None
 
 
 def _as_tools(tools: Iterable[Any]) -> list[Tool]:

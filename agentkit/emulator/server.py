@@ -9,15 +9,16 @@ thread outlives the `with` block.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
+
+from agentkit._api import checked_keywords
 
 from .app import DEFAULT_MODELS, Core, build_app
 from .faults import Fault, FaultKind, FaultRule
@@ -26,6 +27,8 @@ from .script import Turn, as_turn
 
 if TYPE_CHECKING:
     from agentkit.relay import Relay
+
+    from .served import ServedRelay
 
 __all__ = ["PLACEHOLDER_KEY", "Emulator", "serve"]
 
@@ -309,7 +312,7 @@ class Emulator:
         return relay
 
 
-@contextlib.contextmanager
+@checked_keywords("`ak.emulator.serve(...)`")
 def serve(
     *,
     api_key: str | None = None,
@@ -319,8 +322,8 @@ def serve(
     strict_models: bool = False,
     stream_delay: float = 0.0,
     log_level: str = "warning",
-) -> Iterator[Relay]:
-    """Run an emulator for the duration of a `with` block and yield an `agentkit.Relay` bound to it.
+) -> ServedRelay:
+    """Start an emulator and return an `agentkit.Relay` bound to it; with `with`, it stops at the block's end.
 
     Example::
 
@@ -328,8 +331,12 @@ def serve(
             relay.emulator.script("Hello!")
             ...
 
+        relay = ak.emulator.serve()      # in a notebook: runs until `relay.close()` or the kernel exits
+
     The relay's `.emulator` is the :class:`Emulator` (log, script, fault, url, reset).
     """
+    from .served import ServedRelay
+
     emulator = Emulator(
         api_key=api_key,
         host=host,
@@ -339,5 +346,9 @@ def serve(
         stream_delay=stream_delay,
         log_level=log_level,
     )
-    with emulator:
-        yield emulator.relay()
+    emulator.start()
+    try:
+        return ServedRelay.bind(emulator, emulator.api_key or PLACEHOLDER_KEY)
+    except BaseException:
+        emulator.stop()
+        raise

@@ -1,0 +1,244 @@
+"""Newcomer mistakes fail at once with a sentence that says what to do (issue 15, item 4 and 5).
+
+Misspelled keywords anywhere public raise `ak.ConfigurationError` with "did you mean"; one item
+where a list is expected is one item; `ak.emulator.serve()` works with or without `with`; the
+errors name the emulator and the unreachable host; the demo prints one line; and an agentkit error
+carries no agentkit-internal frames below the public call.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import agentkit as ak
+from agentkit.messages import ImagePart
+
+AGENTKIT_DIR = str(Path(ak.__file__).parent)
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[Any]:
+    with ak.emulator.serve() as relay:
+        yield relay
+
+
+def get_weather(city: str) -> str:
+    """Current weather for a city.
+
+    Args:
+        city: City name.
+    """
+    return f"sunny in {city}"
+
+
+def _raises(call: Callable[[], Any]) -> ak.ConfigurationError:
+    with pytest.raises(ak.ConfigurationError) as info:
+        call()
+    return info.value
+
+
+# ---------------------------------------------------------------- keywords
+
+
+@pytest.mark.parametrize(
+    ("call", "wrong", "right"),
+    [
+        (lambda r: ak.Agent("gpt-4o", relay=r, sytem="x"), "sytem", "system"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, max_turn=3), "max_turn", "max_turns"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, tool=[get_weather]), "tool", "tools"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, temprature=0.2), "temprature", "temperature"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False)("hi", temprature=0.2), "temprature", "temperature"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False).run("hi", image=["a.png"]), "image", "images"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False).stream("hi", outptu=int), "outptu", "output"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False).astream("hi", max_token=5), "max_token", "max_tokens"),
+        (lambda r: ak.emulator.serve(apikey="x"), "apikey", "api_key"),
+    ],
+)
+def test_a_misspelled_keyword_raises_at_once_with_did_you_mean(relay: Any, call: Any, wrong: str, right: str) -> None:
+    before = len(relay.emulator.log)
+    error = _raises(lambda: call(relay))
+    assert repr(wrong) in str(error)
+    assert f"`{right}" in str(error)
+    assert len(relay.emulator.log) == before  # nothing was sent
+
+
+def test_arun_checks_keywords_before_anything_is_sent(relay: Any) -> None:
+    import asyncio
+
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    error = _raises(lambda: asyncio.run(agent.arun("hi", sytem="x")))
+    assert "`system=`" in str(error)
+
+
+def test_names_other_libraries_use_point_to_agentkits_keyword(relay: Any) -> None:
+    error = _raises(lambda: ak.Agent("gpt-4o", relay=relay, system_prompt="Be brief."))
+    assert "`system=`" in str(error)
+    error = _raises(lambda: ak.Agent("gpt-4o", relay=relay, display=False)("hi", stream=True))
+    assert "agent.stream(...)" in str(error)
+
+
+def test_model_options_pass_through_and_options_dict_sends_any_name(relay: Any) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False, temperature=0.1, frequency_penalty=0.2)
+    agent("hi", max_tokens=50, options={"seed": 7})
+    body = relay.emulator.log[-1].body
+    assert (body["temperature"], body["frequency_penalty"], body["seed"]) == (0.1, 0.2, 7)
+    # Anthropic's dialect sends names it does not know in the body: far from every known name, a
+    # keyword goes through as it is, and `options=` sends even a name that looks misspelled.
+    claude = ak.Agent("claude-sonnet-4-5", relay=relay, display=False)
+    claude("hi", my_relay_flag=1, options={"sytem": "sent as it is"})
+    body = relay.emulator.log[-1].body
+    assert body["my_relay_flag"] == 1
+    assert body["sytem"] == "sent as it is"
+
+
+def test_options_must_be_a_dict(relay: Any) -> None:
+    error = _raises(lambda: ak.Agent("gpt-4o", relay=relay, options=["temperature"]))
+    assert "`options=` must be a dict" in str(error)
+
+
+# ---------------------------------------------------------------- one item for a list
+
+
+def test_a_single_tool_is_one_tool(relay: Any) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False, tools=get_weather)
+    assert [t.name for t in agent.tools] == ["get_weather"]
+
+
+def test_a_single_image_path_is_one_image(relay: Any, tmp_path: Path) -> None:
+    from PIL import Image as PILImage
+
+    path = tmp_path / "cat.png"
+    PILImage.new("RGB", (8, 8), "red").save(path)
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    for image in (str(path), path, path.read_bytes()):
+        agent.reset()
+        agent("What is in the picture?", images=image)
+        images = [p for p in agent.history[0].parts if isinstance(p, ImagePart)]
+        assert len(images) == 1
+
+
+def test_a_missing_single_image_names_the_whole_path(relay: Any) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    with pytest.raises(ak.AgentkitError) as info:
+        agent("Describe", images="no-such-cat.png")
+    assert "no-such-cat.png" in str(info.value)
+    assert "'c'" not in str(info.value)
+
+
+# ---------------------------------------------------------------- the emulator and relays
+
+
+def test_serve_without_with_works_and_close_stops_it() -> None:
+    relay = ak.emulator.serve()
+    try:
+        assert isinstance(relay, ak.Relay)
+        assert relay.route("gpt-4o") == ("openai", "gpt-4o")
+        assert ak.Agent("gpt-4o", relay=relay, display=False)("Say hi").text
+        assert relay.emulator.running
+    finally:
+        relay.close()
+    assert not relay.emulator.running
+
+
+def test_serve_without_with_stops_at_interpreter_exit() -> None:
+    code = (
+        "import agentkit as ak, threading\n"
+        "relay = ak.emulator.serve()\n"
+        "print(ak.Agent('gpt-4o', relay=relay, display=False)('Say hi').text[:5])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_the_no_relay_error_names_the_emulator(clean_env: pytest.MonkeyPatch) -> None:
+    error = _raises(lambda: ak.Agent("gpt-4o"))
+    assert "ak.emulator.serve()" in str(error)
+    assert "AGENTKIT_BASE_URL" in str(error)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "responses:gpt-4o", "gemini-2.5-pro", "claude-sonnet-4-5"])
+def test_connection_errors_name_the_host(model: str) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    relay = ak.Relay(f"http://127.0.0.1:{port}", api_key="sk-test", max_retries=0)
+    with pytest.raises(ak.RelayConnectionError) as info:
+        ak.Agent(model, relay=relay, display=False)("hi")
+    assert f"127.0.0.1:{port}" in str(info.value)
+
+
+def test_demo_prints_one_line_and_exits_nonzero_on_a_configuration_error() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTKIT_", "OPENAI_", "ANTHROPIC_"))}
+    env["AGENTKIT_API_KEY"] = "sk-test-only-a-key"
+    done = subprocess.run([sys.executable, "-m", "agentkit", "demo"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "AGENTKIT_BASE_URL" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- short tracebacks
+
+
+def _agentkit_frames(error: BaseException) -> list[str]:
+    return [f"{f.filename}:{f.name}" for f in traceback.extract_tb(error.__traceback__)
+            if f.filename.startswith(AGENTKIT_DIR)]
+
+
+def test_an_error_from_a_run_carries_only_the_public_frame(relay: Any) -> None:
+    relay.emulator.reset()
+    relay.emulator.fault(ak.emulator.Fault.http_error(400, message="bad thing"))
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    with pytest.raises(ak.BadRequestError) as info:
+        agent("hi")
+    frames = _agentkit_frames(info.value)
+    assert len(frames) == 1 and frames[0].endswith(":__call__"), frames
+    relay.emulator.reset()
+
+
+def test_an_error_from_a_stream_carries_only_the_public_frame(relay: Any) -> None:
+    relay.emulator.reset()
+    relay.emulator.fault(ak.emulator.Fault.http_error(400, message="bad thing"))
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    with pytest.raises(ak.BadRequestError) as info:
+        list(agent.stream("hi"))
+    assert len(_agentkit_frames(info.value)) == 1
+    relay.emulator.reset()
+
+
+def test_a_construction_error_carries_only_the_public_frame(relay: Any) -> None:
+    error = _raises(lambda: ak.Agent("gpt-4o", relay=relay, max_turns=0))
+    assert len(_agentkit_frames(error)) == 1
+
+
+def test_full_tracebacks_on_request(relay: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTKIT_FULL_TRACEBACKS", "1")
+    error = _raises(lambda: ak.Agent("gpt-4o", relay=relay, max_turns=0))
+    assert len(_agentkit_frames(error)) > 1
+
+
+def test_a_bug_in_user_code_keeps_every_frame(relay: Any) -> None:
+    def approve(call: Any) -> bool:
+        raise ZeroDivisionError("user bug")
+
+    tool = ak.tool(get_weather, approval=True)
+    relay.emulator.reset()
+    relay.emulator.script(ak.emulator.Turn(tool_calls=[("get_weather", {"city": "Paris"})]))
+    agent = ak.Agent("gpt-4o", relay=relay, display=False, tools=[tool], approve=approve)
+    with pytest.raises(ZeroDivisionError) as info:
+        agent("Weather in Paris?")
+    assert len(_agentkit_frames(info.value)) > 1
+    relay.emulator.reset()

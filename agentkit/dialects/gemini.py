@@ -832,7 +832,9 @@ def _json_body(response: Any) -> Any:
     http = getattr(response, "sdk_http_response", None)
     text = getattr(http, "body", None)
     if isinstance(text, str):
-        return json.loads(text) if text else {}  # google-genai reads an empty body as `{}` too
+        if not text.strip():
+            raise ValueError("The answer's body is empty, not a generateContent response.")
+        return json.loads(text)
     return _dump(response) if hasattr(response, "model_dump") else response
 
 

@@ -463,6 +463,8 @@ def decode(response: Any) -> Turn:
     """
     from openai.types.chat import ChatCompletion
 
+    if isinstance(response, (str, bytes)) or response is None:  # the SDK hands back a body that is not JSON as text
+        raise ValueError(f"The answer is not a JSON chat completion: {str(response)[:120]!r}")
     if isinstance(response, Mapping):
         # Validation (pydantic-core) is ~20x faster than the SDK's recursive `construct`; a body
         # from a lax server that does not validate still decodes, through `construct`.

@@ -489,6 +489,8 @@ def decode(response: Any) -> Turn:
     """
     from openai.types.responses import Response
 
+    if isinstance(response, (str, bytes)) or response is None:  # the SDK hands back a body that is not JSON as text
+        raise ValueError(f"The answer is not a JSON Responses object: {str(response)[:120]!r}")
     if isinstance(response, Mapping):
         response = Response.model_construct(**response)
     parts: list[Part] = []

@@ -48,6 +48,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, overload
 
 from . import _schema
+from ._api import checked_keywords
 from ._schema import FuncSchema, JsonSchema
 from ._schema_dialects import GeminiForm
 from .dialects import DIALECTS
@@ -550,6 +551,7 @@ def tool(
 ) -> Tool: ...
 
 
+@checked_keywords("`ak.tool(...)`")
 def tool(
     fn: Callable[..., Any] | None = None,
     /,

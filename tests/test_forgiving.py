@@ -60,6 +60,8 @@ def _raises(call: Callable[[], Any]) -> ak.ConfigurationError:
         (lambda r: ak.Agent("gpt-4o", relay=r, display=False).stream("hi", outptu=int), "outptu", "output"),
         (lambda r: ak.Agent("gpt-4o", relay=r, display=False).astream("hi", max_token=5), "max_token", "max_tokens"),
         (lambda r: ak.emulator.serve(apikey="x"), "apikey", "api_key"),
+        (lambda r: ak.tool(get_weather, timout=3), "timout", "timeout"),
+        (lambda r: ak.tool(aproval=True), "aproval", "approval"),
     ],
 )
 def test_a_misspelled_keyword_raises_at_once_with_did_you_mean(relay: Any, call: Any, wrong: str, right: str) -> None:

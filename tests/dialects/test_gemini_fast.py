@@ -535,7 +535,6 @@ READABLE: dict[str, tuple[Any, tuple[Any, ...]]] = {
         ((("text", "a"),), "stop", "STOP"),
     ),
     "empty object": ({}, ((), "other", None)),
-    "empty body": (b"", ((), "other", None)),
 }
 
 
@@ -587,6 +586,7 @@ MALFORMED: dict[str, tuple[Any, str]] = {
     "null": (None, "not a JSON object"),
     "JSON cut off": (b'{"candidates": [{"content', "line 1 column"),
     "HTML": (b"<html>Bad gateway</html>", "Expecting value"),
+    "empty body": (b"", "body is empty"),
 }
 
 

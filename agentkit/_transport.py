@@ -14,13 +14,14 @@ Imported only when a relay builds its clients (httpx2 comes with the SDKs).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from typing import Any, Literal, Protocol
 
 import httpx2
 
-__all__ = ["AnswerTooLarge", "AsyncFailoverTransport", "AsyncGuardedTransport", "BearerAuth", "FailoverTransport",
-           "GuardedTransport", "guard", "origin", "rewrite"]
+__all__ = ["AnswerTooLarge", "AsyncDoorFindingTransport", "AsyncFailoverTransport", "AsyncGuardedTransport",
+           "BearerAuth", "DoorFindingTransport", "FailoverTransport", "GuardedTransport", "door_verdict",
+           "guard", "origin", "rewrite"]
 
 #: Failures that mean "this host is down", worth trying the next host for.
 _HOST_DOWN: tuple[type[Exception], ...] = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.RemoteProtocolError)
@@ -90,6 +91,191 @@ class AsyncFailoverTransport(httpx2.AsyncBaseTransport):
                 return response
             await response.aclose()
         raise AssertionError("unreachable: the loop returns or raises on the last root")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+# ------------------------------------------------------------------------------- finding a door
+
+#: The most of a refused answer kept while the next place is tried (error bodies are small).
+_KEEP_BYTES = 256 * 1024
+
+Verdict = Literal["answer", "refused", "absent"]
+
+
+def door_verdict(status: int, content_type: str, body: bytes | None = None, door: str | None = None) -> Verdict:
+    """What one answer says about a door at the place it came from.
+
+    "absent": nothing of the door is there (404, 405, or a web page: a relay's web console answers
+    unknown paths with its HTML index and 200). "refused": something there refused the key (401,
+    403, or a 400 that `agentkit.errors` reads as an authentication failure, such as LiteLLM's
+    `no_db_connection`) and did not say it in the door's own protocol, so it may be the door with a
+    wrong key, or a pass-through to a vendor's own API that the gateway's key does not open
+    (LiteLLM's `{root}/anthropic` answers 401 `{"detail": ...}`). "answer": the door is there: any
+    other answer, errors included, and a refusal in the door's own error shape (Anthropic's
+    `{"type": "error", "error": {...}}` for `door="anthropic"`). `body` matters for 400-403 only.
+    """
+    if status in (404, 405) or (status < 300 and "text/html" in content_type.lower()):
+        return "absent"
+    if status in (401, 403):
+        return "answer" if door == "anthropic" and _anthropic_shaped(body) else "refused"
+    if status == 400 and body is not None:
+        from agentkit.errors import AuthenticationError, error_from_status
+
+        if isinstance(error_from_status(400, body), AuthenticationError) and not (
+                door == "anthropic" and _anthropic_shaped(body)):
+            return "refused"
+    return "answer"
+
+
+def _anthropic_shaped(body: bytes | None) -> bool:
+    import json
+
+    try:
+        data = json.loads(body or b"")
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("type") == "error" and isinstance(data.get("error"), dict)
+
+
+class _Finder(Protocol):
+    """What the door-finding transports need of a door's finder (`agentkit.relay.DoorFinder`)."""
+
+    door: str
+    found: str | None
+
+    def decide(self, base: str, tried: Sequence[tuple[str, int]] = ()) -> str: ...
+
+    def order(self, built_for: str) -> list[str]: ...
+
+
+def _move(request: httpx2.Request, old: str, new: str) -> None:
+    text = str(request.url)
+    if text.startswith(old) and old != new:
+        request.url = httpx2.URL(new + text[len(old):])
+        request.headers["host"] = request.url.netloc.decode("ascii")
+
+
+def _kept(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> httpx2.Response:
+    """An answer whose body was read here, as a fresh response the client reads again."""
+    return httpx2.Response(response.status_code, headers=response.headers, content=raw, request=request,
+                           extensions=response.extensions)
+
+
+class _Search:
+    """One first request's search for its door: what each place answered, and the outcome."""
+
+    def __init__(self, finder: _Finder, built_for: str) -> None:
+        self.finder = finder
+        self.places = finder.order(built_for)
+        self.tried: list[tuple[str, int]] = []
+        self.refused: list[tuple[str, httpx2.Response]] = []
+        self.absent: list[tuple[str, httpx2.Response]] = []
+
+    def needs_body(self, response: httpx2.Response) -> bool:
+        return response.status_code in (400, 401, 403, 404, 405) or door_verdict(
+            response.status_code, response.headers.get("content-type", "")) != "answer"
+
+    def judge(self, base: str, response: httpx2.Response, raw: bytes | None) -> Verdict:
+        self.tried.append((base, response.status_code))
+        verdict = door_verdict(response.status_code, response.headers.get("content-type", ""), raw,
+                               self.finder.door)
+        if verdict == "answer":
+            self.finder.decide(base, self.tried)
+        elif verdict == "refused":
+            self.refused.append((base, response))
+        else:
+            self.absent.append((base, response))
+        return verdict
+
+    def outcome(self) -> httpx2.Response:
+        """When no place answered: the last refusal of the key (that place checked the key; a
+        404 only says nothing is there), else the first "nothing here". Its place is remembered
+        either way: the relay's key does not change, so looking again would find the same."""
+        if self.refused:
+            base, response = self.refused[-1]
+        else:
+            base, response = self.absent[0]
+        self.finder.decide(base, self.tried)
+        return response
+
+
+class DoorFindingTransport(httpx2.BaseTransport):
+    """Sends a door's requests where its finder (`agentkit.relay.DoorFinder`) found the door, and
+    finds it with the first request that goes through: each place in turn, until one answers.
+
+    `built_for` is the base URL the SDK client was given; requests under it move to the door found.
+    """
+
+    def __init__(self, inner: httpx2.BaseTransport, finder: _Finder, built_for: str) -> None:
+        self._inner, self._finder, self._built_for = inner, finder, built_for
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        found = self._finder.found
+        if found is not None or not str(request.url).startswith(self._built_for):
+            if found is not None:
+                _move(request, self._built_for, found)
+            return self._inner.handle_request(request)
+        request.read()
+        search = _Search(self._finder, self._built_for)
+        previous = self._built_for
+        for base in search.places:
+            _move(request, previous, base)
+            previous = base
+            response = self._inner.handle_request(request)
+            raw: bytes | None = None
+            if search.needs_body(response):
+                kept = bytearray()
+                try:
+                    for chunk in response.iter_raw():
+                        if len(kept) < _KEEP_BYTES:
+                            kept += chunk
+                finally:
+                    response.close()
+                raw = bytes(kept[:_KEEP_BYTES])
+                response = _kept(response, raw, request)
+            if search.judge(base, response, raw) == "answer":
+                return response
+        return search.outcome()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncDoorFindingTransport(httpx2.AsyncBaseTransport):
+    """The async twin of :class:`DoorFindingTransport`."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, finder: _Finder, built_for: str) -> None:
+        self._inner, self._finder, self._built_for = inner, finder, built_for
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        found = self._finder.found
+        if found is not None or not str(request.url).startswith(self._built_for):
+            if found is not None:
+                _move(request, self._built_for, found)
+            return await self._inner.handle_async_request(request)
+        await request.aread()
+        search = _Search(self._finder, self._built_for)
+        previous = self._built_for
+        for base in search.places:
+            _move(request, previous, base)
+            previous = base
+            response = await self._inner.handle_async_request(request)
+            raw: bytes | None = None
+            if search.needs_body(response):
+                kept = bytearray()
+                try:
+                    async for chunk in response.aiter_raw():
+                        if len(kept) < _KEEP_BYTES:
+                            kept += chunk
+                finally:
+                    await response.aclose()
+                raw = bytes(kept[:_KEEP_BYTES])
+                response = _kept(response, raw, request)
+            if search.judge(base, response, raw) == "answer":
+                return response
+        return search.outcome()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -228,7 +414,7 @@ class BearerAuth(httpx2.Auth):
     def __init__(self, secret: Any) -> None:
         self._secret = secret  # an object whose `get()` gives the key and whose repr hides it
 
-    def auth_flow(self, request: httpx2.Request) -> Iterator[httpx2.Request]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         if self._secret.get():
             request.headers["authorization"] = "Bearer " + self._secret.get()
         yield request

@@ -365,7 +365,7 @@ _BY_TYPE: dict[str, int] = {
     "timeout_error": 504,
 }
 
-_AUTH_MARKERS = ("API_KEY_INVALID", "UNAUTHENTICATED", "PERMISSION_DENIED", "invalid_api_key")
+_AUTH_MARKERS = ("API_KEY_INVALID", "API key not valid", "UNAUTHENTICATED", "PERMISSION_DENIED", "invalid_api_key")
 
 
 def error_from_status(
@@ -476,8 +476,9 @@ def _relay_error(
             advice = ("The relay says this key has expired or was disabled: renew it or create a new one in the "
                       "relay's console, then pass it as `api_key=` or AGENTKIT_API_KEY.")
         elif _VENDOR_SITE.search(message):
-            advice = ("The words are the vendor's, passed on by the relay: if your relay key is right, the relay's "
-                      "own key for that vendor failed, so tell the relay's operator.")
+            advice = ("Check your relay API key (AGENTKIT_API_KEY or `api_key=`); if it is right, the words are the "
+                      "vendor's, passed on by the relay: the relay's own key for that vendor failed, so tell the "
+                      "relay's operator.")
     error = cls(
         redact(message, secrets),
         status=status,

@@ -22,7 +22,7 @@ import os
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from agentkit._ratelimit import RateLimit, Throttled
 
-__all__ = ["Relay", "derive_doors"]
+__all__ = ["DoorCheck", "DoorFinder", "Relay", "RelayCheck", "derive_doors"]
 
 _DEFAULT_TIMEOUT = 300.0
 #: The largest answer body a relay's clients accept (`max_answer_bytes=`).
@@ -87,27 +87,35 @@ def derive_doors(url: str) -> tuple[str, dict[str, str]]:
     Returns `(root, doors)` where `doors` maps "openai"/"anthropic"/"gemini" to the base URL each
     SDK takes: OpenAI `{root}/v1` (or the prefixed door as pasted, e.g. `{root}/openai`), Anthropic
     `{root}/anthropic` (the SDK appends `/v1/messages`), Gemini `{root}` (the SDK appends
-    `/v1beta/models/...`).
+    `/v1beta/models/...`). A derived door is a first guess: `ak.Relay` looks for the Anthropic door
+    at the root too (see `ANTHROPIC_ELSEWHERE`) when the guess does not answer.
 
     >>> derive_doors("https://r.example/anthropic/v1")[1]["anthropic"]
     'https://r.example/anthropic'
     >>> derive_doors("https://r.example/v1")[1]["openai"]
     'https://r.example/v1'
     """
+    root, doors, _ = _derive(url)
+    return root, doors
+
+
+def _derive(url: str) -> tuple[str, dict[str, str], str | None]:
+    """`derive_doors`, plus the door the pasted URL itself named (None for a root)."""
     url = _check_url(url, "relay URL")
     pasted_openai: str | None = None
+    named: str | None = None
     for suffix in ("/chat/completions", "/responses", "/models", "/messages"):
         if (cut := _strip(url, suffix)) is not None and cut.rstrip("/").lower().endswith(("/v1", "/openai")):
             url = cut.rstrip("/")
             break
     if (root := _strip(url, "/anthropic/v1")) is not None or (root := _strip(url, "/anthropic")) is not None:
-        pass
+        named = "anthropic"
     elif (root := _strip(url, "/openai/v1")) is not None or (root := _strip(url, "/openai")) is not None:
-        pasted_openai = url
+        pasted_openai, named = url, "openai"
     elif (root := _strip(url, "/v1beta")) is not None:
-        pass
+        named = "gemini"
     elif (root := _strip(url, "/v1")) is not None:
-        pasted_openai = url
+        pasted_openai, named = url, "openai"
     else:
         root = url
     doors = {
@@ -115,7 +123,21 @@ def derive_doors(url: str) -> tuple[str, dict[str, str]]:
         "anthropic": f"{root}/anthropic",
         "gemini": root,
     }
-    return root, doors
+    return root, doors, named
+
+
+#: Where else a door may be than where `derive_doors` guesses, as `{door: [base URL templates]}`:
+#: LiteLLM, claude-code-router and Portkey serve the Anthropic Messages API at the root's
+#: `/v1/messages` (the SDK's base URL is then the root), while LiteLLM's `{root}/anthropic/*` is a
+#: pass-through to Anthropic's own API that refuses the gateway's key with 401.
+ANTHROPIC_ELSEWHERE = ("{root}",)
+#: The request paths each door's SDK sends to, below its base URL (for `repr` and `check`).
+_ENDPOINTS = {
+    "openai": "/chat/completions",
+    "responses": "/responses",
+    "anthropic": "/v1/messages",
+    "gemini": "/v1beta/models/{model}:generateContent",
+}
 
 
 def _door_url(door: str, url: str) -> str:
@@ -127,6 +149,49 @@ def _door_url(door: str, url: str) -> str:
             url = stripped
             break
     return url.rstrip("/")
+
+
+class DoorFinder:
+    """Where one door of a relay answers, found once, on its first request, and then remembered.
+
+    Why probing and not recognising the software: gateways that serve a door elsewhere are many
+    (LiteLLM, claude-code-router and Portkey all serve the Anthropic Messages API at the root's
+    `/v1/messages`), not all name themselves in their headers, and a new one should work without a
+    new rule here. The probe is the first real request, so a relay whose guessed door answers costs
+    nothing extra, and one that serves the door elsewhere costs one refused request, once.
+
+    `candidates` are base URLs in order: the door derived from the pasted URL first, then where else
+    gateways put it. The first request through the door goes to the first candidate; if the answer
+    says nothing of the door is there, or something there refused the key without speaking the
+    door's protocol (`agentkit._transport.door_verdict`), the same request goes to the next one,
+    and the first place that answers otherwise is the door, remembered for the relay. If no place
+    answers, the last refusal is the answer (that place checked the key), else the first "nothing
+    here", and its place is remembered all the same: the relay's key does not change, so looking
+    again would find the same. `on_found` is told the base URL chosen.
+    """
+
+    def __init__(self, door: str, candidates: Sequence[str], on_found: Callable[[str], None] | None = None) -> None:
+        self.door = door
+        self.candidates = list(dict.fromkeys(candidates))
+        self.found: str | None = None
+        #: What the finding request met at each place: (base URL, status).
+        self.tried: list[tuple[str, int]] = []
+        self._on_found = on_found
+        self._lock = threading.Lock()
+
+    def decide(self, base: str, tried: Sequence[tuple[str, int]] = ()) -> str:
+        """Remember `base` as the door (the first decision wins); return the door."""
+        with self._lock:
+            if self.found is None:
+                self.found = base
+                self.tried = list(tried)
+                if self._on_found is not None:
+                    self._on_found(base)
+            return self.found
+
+    def order(self, built_for: str) -> list[str]:
+        """The places to try for a client built for `built_for`: that one first, then the others."""
+        return [built_for, *(c for c in self.candidates if c != built_for)]
 
 
 def _warn_if_plain_http(urls: Iterable[str]) -> None:
@@ -204,10 +269,12 @@ class Relay:
     ) -> None:
         if isinstance(backup_urls, str):
             backup_urls = [backup_urls]
-        self.root, self.doors = derive_doors(base_url)
+        self.root, self.doors, named = _derive(base_url)
+        fixed = {named} if named else set()
         for door, override in (("openai", openai_url), ("anthropic", anthropic_url), ("gemini", gemini_url)):
             if override:
                 self.doors[door] = _door_url(door, override)
+                fixed.add(door)
         self.dialects: tuple[Dialect, ...] = self._check_dialects(dialects)
         self.routes: dict[str, Dialect] = {}
         for pattern, dialect in (routes or {}).items():
@@ -243,6 +310,12 @@ class Relay:
             weakref.WeakKeyDictionary()
         )
         self._models_cache: list[str] | None = None
+        # A door not given (pasted or per-door URL) is looked for once, on its first request.
+        self._finders: dict[str, DoorFinder] = {}
+        if "anthropic" not in fixed:
+            elsewhere = [t.format(root=self.root) for t in ANTHROPIC_ELSEWHERE]
+            self._finders["anthropic"] = DoorFinder("anthropic", [self.doors["anthropic"], *elsewhere],
+                                                    on_found=self._door_found("anthropic"))
 
     # ------------------------------------------------------------------ construction helpers
 
@@ -327,7 +400,34 @@ class Relay:
     def __repr__(self) -> str:
         extra = f", backup_urls={list(self.backup_roots)!r}" if self.backup_roots else ""
         key = "set" if self._key else "none"
-        return f"Relay({self.root!r}, dialects={list(self.dialects)!r}{extra}, api_key={key})"
+        return (f"Relay({self.root!r}, requests_go_to={self.endpoints()!r}, dialects={list(self.dialects)!r}"
+                f"{extra}, api_key={key})")
+
+    def endpoints(self) -> dict[str, str]:
+        """Where each dialect's requests go (for `repr`): the URL, and for a door not yet found, the
+        places it will be looked for on its first request."""
+        shown: dict[str, str] = {}
+        for dialect in self.dialects:
+            door = DOOR_OF[dialect]
+            finder = self._finders.get(door)
+            if finder is not None and finder.found is None:
+                places = " or ".join(c + _ENDPOINTS[dialect] for c in finder.candidates)
+                shown[dialect] = f"{places} (looked for on first use)"
+            else:
+                shown[dialect] = self.doors[door] + _ENDPOINTS[dialect]
+        return shown
+
+    def _door_found(self, door: str) -> Any:
+        def found(base: str) -> None:
+            if base != self.doors[door]:
+                import logging
+
+                logging.getLogger("agentkit.relay").info(
+                    "The relay's %s door answers at %s, not at the guessed %s; remembered for this relay.",
+                    door, base, self.doors[door])
+            self.doors[door] = base
+
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(
@@ -404,6 +504,96 @@ class Relay:
             ) from None
         self._models_cache = ids
         return list(ids)
+
+    def check(self) -> RelayCheck:
+        """Probe every door of this relay once and say where each answered.
+
+        OpenAI: `GET {door}/models` (status, model count). Anthropic and Gemini: a request that is
+        invalid on purpose (an empty conversation), which a relay rejects before any model runs, so
+        it costs nothing; a door not yet found is looked for where `ak.Relay` looks on first use,
+        and the place that answers is remembered. Each row has the URL that answered, the status,
+        the latency, the model count, and the relay software when it names itself in its headers
+        (LiteLLM's `x-litellm-*`, the new-api/one-api family's `X-Oneapi-Request-Id`).
+        In a notebook the result shows as a table.
+        """
+        import time
+
+        from agentkit._transport import BearerAuth, door_verdict
+
+        doors = [d for d in ("openai", "anthropic", "gemini") if any(DOOR_OF[x] == d for x in self.dialects)]
+        rows: list[DoorCheck] = []
+        model_ids: list[str] = []
+        with self._http_client() as http:
+            for door in doors:
+                finder = self._finders.get(door)
+                places = finder.order(self.doors[door]) if finder is not None and finder.found is None \
+                    else [self.doors[door]]
+                tried: list[tuple[str, int | None]] = []
+                software: str | None = None  # any answer may name the software, a refusal included
+                row: DoorCheck | None = None
+                last: DoorCheck | None = None
+                first: DoorCheck | None = None
+                refusal: DoorCheck | None = None  # as on first use: the last refusal, else the first answer
+                for base in places:
+                    url, method, body, headers = self._probe_request(door, base, model_ids)
+                    started = time.perf_counter()
+                    try:
+                        response = http.request(method, url, json=body, headers=headers,
+                                                auth=BearerAuth(self._key) if door == "openai" else None)
+                    except Exception as exc:
+                        mapped = from_sdk_error(exc, dialect=door, secrets=self.secrets)
+                        tried.append((url, None))
+                        last = DoorCheck(door, url, None, None, None, None, False, str(mapped or exc), [])
+                        continue
+                    latency = (time.perf_counter() - started) * 1000
+                    tried.append((url, response.status_code))
+                    verdict = door_verdict(response.status_code, response.headers.get("content-type", ""),
+                                           response.content, door)
+                    count = None
+                    if door == "openai" and response.status_code < 300:
+                        try:
+                            model_ids = [str(m["id"]) for m in response.json().get("data", [])]
+                            count = len(model_ids)
+                        except (ValueError, KeyError, TypeError, AttributeError):
+                            verdict = "absent"
+                    note = ""
+                    if response.status_code >= 400 and (verdict != "answer" or door == "openai"):
+                        note = " ".join(error_from_status(response.status_code, response.text, dialect=door,
+                                                          secrets=self.secrets).message.split())
+                    software = software or _software(response.headers)
+                    last = DoorCheck(door, url, response.status_code, round(latency, 1), count,
+                                     software, verdict == "answer", note, [])
+                    last.refused = verdict == "refused"
+                    first = first or last
+                    if last.refused:
+                        refusal = last
+                    if verdict == "answer":
+                        row = last
+                        if finder is not None:
+                            finder.decide(base, [(u, s or 0) for u, s in tried])
+                        break
+                chosen = row or refusal or first or last
+                assert chosen is not None
+                if row is None and finder is not None and chosen.status is not None and chosen.url:
+                    # As on first use: no place answered, so the last refusal's place (else the first) stays.
+                    finder.decide(chosen.url.removesuffix(_ENDPOINTS["anthropic"]) if door == "anthropic"
+                                  else self.doors[door], [(u, s or 0) for u, s in tried])
+                chosen.tried = tried
+                rows.append(chosen)
+        return RelayCheck(self.root, rows)
+
+    def _probe_request(self, door: str, base: str, model_ids: list[str]) -> tuple[str, str, Any, dict[str, str]]:
+        """(url, method, JSON body, headers) of the costless request `check` sends to one door."""
+        headers = {"accept": "application/json", **self.headers}
+        key = self._key.get() or ""
+        if door == "openai":
+            return base + "/models", "GET", None, headers
+        if door == "anthropic":
+            headers.update({"x-api-key": key, "anthropic-version": "2023-06-01"})
+            return base + "/v1/messages", "POST", {"model": "", "max_tokens": 1, "messages": []}, headers
+        model = next((m for m in model_ids if m.lower().startswith("gemini")), "gemini-2.5-flash")
+        headers["x-goog-api-key"] = key
+        return f"{base}/v1beta/models/{model}:generateContent", "POST", {"contents": []}, headers
 
     def close_models(self, model: str, *, n: int = 3) -> list[str]:
         """Model ids this relay serves that look like `model` (for "did you mean" hints); [] if unknown."""
@@ -487,22 +677,27 @@ class Relay:
             fields: dict[str, Any] = {
                 "status": mapped.status, "dialect": mapped.dialect, "model": mapped.model, "code": mapped.code,
             }
-            if model in self.close_models(model, n=1):
+            retryable = mapped.retryable  # a 503 "no available channel" is retried before it is raised
+            if mapped.status == 404 and model in self.close_models(model, n=1):
                 # The relay lists the model, so the 404 is about the door (R2/R3 relays lack some).
                 advice = load(dialect or "openai").missing_door_advice(model)  # type: ignore[attr-defined]
                 mapped = ModelNotFoundError(mapped.message, advice=advice, **fields)
             elif suggestions := [m for m in self.close_models(model) if m != model]:
                 mapped = ModelNotFoundError(mapped.message, suggestions=suggestions, **fields)
+            if retryable:
+                mapped.retryable = True
         return mapped
 
-    def _http_client(self, *, asynchronous: bool = False, marked: bool = False, door: str = "openai") -> Any:
+    def _http_client(self, *, asynchronous: bool = False, marked: bool = False, door: str = "openai",
+                     built_for: str | None = None) -> Any:
         """The httpx2 client every SDK client of this relay sends through (`agentkit._transport`).
 
         Its guard keeps the key with the door's host and the backup hosts (a redirect elsewhere goes
         without credentials), bounds each answer's size (`max_answer_bytes`) and each attempt's time
         (`timeout`, streams included), and with `marked` records each request the agent sends
         (`agentkit.retry.track_sending`). Backup hosts are tried below it; the connection pool is the
-        one the door's SDK builds for itself.
+        one the door's SDK builds for itself. `built_for`: the base URL of the SDK client this is for;
+        a door not yet found is then looked for through it (`agentkit._transport.DoorFinder`).
         """
         import httpx2
 
@@ -510,30 +705,139 @@ class Relay:
 
         connections, alive = load(door).POOL  # type: ignore[attr-defined]
         limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=alive)
-        guard = _transport.guard([self.doors[door], self.root, *self.backup_roots], mark=marked,
+        base = built_for or self.doors[door]
+        guard = _transport.guard([base, self.root, *self.backup_roots], mark=marked,
                                  max_bytes=self.max_answer_bytes, deadline=self.timeout)
+        finder = self._finders.get(door) if built_for else None
         timeout = httpx2.Timeout(self.timeout, connect=min(10.0, self.timeout))
         if asynchronous:
             inner: Any = httpx2.AsyncHTTPTransport(limits=limits)
             if self.backup_roots:
                 inner = _transport.AsyncFailoverTransport(self.root, self.backup_roots, inner)
+            if finder is not None:
+                inner = _transport.AsyncDoorFindingTransport(inner, finder, base)
             return httpx2.AsyncClient(timeout=timeout, transport=_transport.AsyncGuardedTransport(inner, guard),
                                       follow_redirects=True)
         sync_inner: Any = httpx2.HTTPTransport(limits=limits)
         if self.backup_roots:
             sync_inner = _transport.FailoverTransport(self.root, self.backup_roots, sync_inner)
+        if finder is not None:
+            sync_inner = _transport.DoorFindingTransport(sync_inner, finder, base)
         return httpx2.Client(timeout=timeout, transport=_transport.GuardedTransport(sync_inner, guard),
                              follow_redirects=True)
 
     def _build(self, door: str, *, asynchronous: bool, retries: int | None = None, marked: bool = False) -> Any:
         """The door's SDK client, built by its dialect module with everything explicit (see `build_client`)."""
+        base = self.doors[door]
         return load(door).build_client(  # type: ignore[attr-defined]
-            base_url=self.doors[door],
+            base_url=base,
             # The SDKs refuse to build without a key; a keyless relay ignores the header anyway.
             api_key=self._key.get() or "no-key",
             timeout=self.timeout,
             retries=self.max_retries if retries is None else retries,
             headers=self.headers,
-            http_client=self._http_client(asynchronous=asynchronous, marked=marked, door=door),
+            http_client=self._http_client(asynchronous=asynchronous, marked=marked, door=door, built_for=base),
             asynchronous=asynchronous,
         )
+
+
+def _software(headers: Mapping[str, str]) -> str | None:
+    """The relay software an answer's headers name, if any."""
+    names = {k.lower(): v for k, v in headers.items()}
+    if "x-litellm-version" in names:
+        return f"LiteLLM {names['x-litellm-version']}"
+    if any(k.startswith("x-litellm-") for k in names):
+        return "LiteLLM"
+    if "x-oneapi-request-id" in names:
+        return "new-api / one-api"
+    if any(k.startswith("x-portkey-") for k in names):
+        return "Portkey"
+    return None
+
+
+class DoorCheck:
+    """One door as `Relay.check()` found it."""
+
+    def __init__(self, door: str, url: str | None, status: int | None, latency_ms: float | None, models: int | None,
+                 software: str | None, found: bool, note: str, tried: list[tuple[str, int | None]]) -> None:
+        self.door = door
+        #: The request URL that answered (or the last one tried).
+        self.url = url
+        self.status = status
+        self.latency_ms = latency_ms
+        #: How many models `GET /models` listed (OpenAI door only).
+        self.models = models
+        self.software = software
+        #: Whether a door answered there (any answer but "nothing here" or a refusal of the key).
+        self.found = found
+        #: The relay's message when it refused, else "".
+        self.note = note
+        #: Every (URL, status) tried for this door, in order.
+        self.tried = tried
+        #: Whether the last place tried refused the key (401/403, or a 400 saying so).
+        self.refused = False
+
+    def __repr__(self) -> str:
+        return (f"DoorCheck(door={self.door!r}, url={self.url!r}, status={self.status!r}, found={self.found!r}, "
+                f"latency_ms={self.latency_ms!r}, models={self.models!r}, software={self.software!r})")
+
+    def summary(self) -> str:
+        if self.found:
+            where = f"answered at {self.url}"
+        elif self.refused:
+            where = f"refused the key at {self.url}"
+        else:
+            where = "not found (" + ", ".join(f"{u}: {s if s is not None else 'no answer'}"
+                                             for u, s in self.tried) + ")"
+        return where
+
+
+class RelayCheck:
+    """What `Relay.check()` found: one `DoorCheck` per door, printable and shown as a table in notebooks."""
+
+    def __init__(self, root: str, doors: list[DoorCheck]) -> None:
+        self.root = root
+        self.doors = doors
+
+    def __iter__(self) -> Any:
+        return iter(self.doors)
+
+    def __getitem__(self, door: str) -> DoorCheck:
+        for row in self.doors:
+            if row.door == door:
+                return row
+        raise KeyError(f"`check()` probed no {door!r} door; it probed {[r.door for r in self.doors]!r}.")
+
+    @property
+    def ok(self) -> bool:
+        """Every door answered, and none refused the key."""
+        return all(r.found for r in self.doors)
+
+    @property
+    def software(self) -> str | None:
+        return next((r.software for r in self.doors if r.software), None)
+
+    def _rows(self) -> list[list[str]]:
+        return [[r.door, r.summary(), "" if r.status is None else str(r.status),
+                 "" if r.latency_ms is None else f"{r.latency_ms:.0f} ms", "" if r.models is None else str(r.models),
+                 r.software or "", r.note[:160]] for r in self.doors]
+
+    _HEADER = ("door", "where", "status", "latency", "models", "software", "relay said")
+
+    def __str__(self) -> str:
+        lines = [f"Relay check of {self.root}:"]
+        for row in self._rows():
+            parts = [f"{name}={value}" for name, value in zip(self._HEADER[2:], row[2:], strict=True) if value]
+            lines.append(f"  {row[0]}: {row[1]}" + (f" ({', '.join(parts)})" if parts else ""))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<th style='text-align:left'>{h}</th>" for h in self._HEADER)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in self._rows())
+        return (f"<p>Relay check of <code>{html.escape(self.root)}</code></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

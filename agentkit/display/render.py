@@ -843,21 +843,34 @@ def style_tag() -> str:
     return f"<style>{CSS}</style>"
 
 
-def run_html(view: RunView, *, style: bool = True, footer: bool = True) -> str:
-    """The whole run as one static HTML fragment (reasoning in `<details>`)."""
-    parts = [user_html(view)]
+def _section(name: str, markup: str) -> str:
+    """`markup` in the box the live view puts it in (`ak-<name>-view`), so live and static share selectors."""
+    return f'<div class="ak-{name}-view">{markup}</div>' if markup else ""
+
+
+def run_html(view: RunView, *, style: bool = True, footer: bool = True, live: bool = False) -> str:
+    """The whole run as one static HTML fragment (reasoning in `<details>`).
+
+    Each section sits in a box with the class the live view gives its widget (`ak-user-view`,
+    `ak-text-view`, `ak-tools-view`, `ak-footer-view`, ...), so one set of CSS and selectors fits
+    both. `live=True` marks the finished form of a live view (class `ak-live`): what its cell keeps
+    once the run ends, shown by every front end with no widget state (see `agentkit.display.widget`).
+    """
+    parts = [_section("user", user_html(view))]
     for turn in view.turns:
-        parts.append(reasoning_html(turn))
-        parts.append(turn_text_html(view, turn))
+        tools = ""
         if turn.tools:
-            parts.append(tools_head_html(turn))
-            parts.append('<div class="ak-tools">' + "".join(tool_html(t) for t in turn.tools) + "</div>")
-    parts.append(output_html(view.output, partial=view.output_partial))
-    parts.append(error_html(view))
+            cards = "".join(f'<div class="ak-card-view">{tool_html(t)}</div>' for t in turn.tools)
+            tools = tools_head_html(turn) + f'<div class="ak-tools ak-tools-view">{cards}</div>'
+        turn_parts = [_section("reasoning", reasoning_html(turn)), _section("text", turn_text_html(view, turn)), tools]
+        parts.append('<div class="ak-turn">' + "".join(turn_parts) + "</div>")
+    parts.append(_section("output", output_html(view.output, partial=view.output_partial)))
+    parts.append(_section("error", error_html(view)))
     if footer:
-        parts.append(footer_html(view))
+        parts.append(_section("footer", footer_html(view)))
     body = "".join(p for p in parts if p)
-    return f'{style_tag() if style else ""}<div class="ak ak-run" style="{_dialect_style(view)}">{body}</div>'
+    classes = "ak ak-run ak-live ak-final" if live else "ak ak-run"
+    return f'{style_tag() if style else ""}<div class="{classes}" style="{_dialect_style(view)}">{body}</div>'
 
 
 # ---------------------------------------------------------------------------------------------- text forms

@@ -122,14 +122,22 @@ class LiveView:
         self._handle = display(self._bundle(final=False), raw=True, display_id=True)
 
     def _bundle(self, *, final: bool) -> dict[str, Any]:
-        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_() or {})
+        """The cell's output: the live widget while the run goes; once it ends, the run as static HTML.
+
+        Why static at the end: JupyterLab and Notebook 7 do not save widget state by default, and
+        a front end given a widget output without its model shows "Error displaying widget: model
+        not found" rather than the output's `text/html`. The finished run needs no widget (the
+        approval buttons are gone, reasoning and tool cards fold with `<details>`), so its cell keeps
+        the static form: the notebook reopens, exports and renders on GitHub showing every run.
+        """
         if final:
-            # What nbconvert without widget state, GitHub and nbviewer show: the finished run, static.
-            bundle["text/html"] = render.run_html(self.state)
-            bundle["text/markdown"] = render.run_markdown(self.state)
-            bundle["text/plain"] = render.run_text(self.state)
-        else:
-            bundle["text/plain"] = "agentkit run in progress (the live view needs ipywidgets in the front end)"
+            return {
+                "text/html": render.run_html(self.state, live=True),
+                "text/markdown": render.run_markdown(self.state),
+                "text/plain": render.run_text(self.state),
+            }
+        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_() or {})
+        bundle["text/plain"] = "agentkit run in progress (the live view needs ipywidgets in the front end)"
         return bundle
 
     def set_user(self, message: Message) -> None:

@@ -54,8 +54,11 @@ def texts(book: Any, index: int) -> str:
 
 
 def live_views(book: Any, index: int) -> list[Any]:
-    """The live-view outputs of a code cell (widget + static fallback bundles)."""
-    return [o for o in cell_outputs(book, index) if o.output_type == "display_data" and WIDGET in o.data]
+    """The live-view outputs of a code cell: once a run ends, its static form (no widget needed to reopen)."""
+    views = [o for o in cell_outputs(book, index) if o.output_type == "display_data"
+             and 'class="ak ak-run ak-live ak-final"' in o.data.get("text/html", "")]
+    assert all(WIDGET not in o.data for o in views), "a finished run still needs its widget to show"
+    return views
 
 
 def check_quickstart(book: Any) -> None:

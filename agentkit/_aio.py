@@ -3,19 +3,21 @@
 Only public asyncio is used, in two ways, chosen by whether a loop already runs in the caller's thread:
 
 - None runs (scripts, threads, the REPL): the coroutine runs as a task on the thread's own
-  long-lived loop (`loop.run_until_complete`). Why long-lived: each relay keeps one async SDK
-  client, with its connection pool, per event loop, and building one costs 35-170 ms (SDK_FACTS
-  §7) plus a new TCP connection; a fresh loop per call (`asyncio.run`) paid that every time. Ctrl-C
-  means what it means under `asyncio.Runner`: the run's task is cancelled, its `finally` blocks
-  repair the history, and then KeyboardInterrupt reaches the caller.
+  long-lived loop (`loop.run_forever`, stopped by the task's own last step). Why long-lived: each
+  relay keeps one async SDK client, with its connection pool, per event loop, and building one
+  costs 35-170 ms (SDK_FACTS §7) plus a new TCP connection; a fresh loop per call (`asyncio.run`)
+  paid that every time. Ctrl-C means what it means under `asyncio.Runner`: the run's task is
+  cancelled, its `finally` blocks repair the history, and then KeyboardInterrupt reaches the caller.
 - One runs (a notebook cell, or an async tool calling `agent(...)`): that loop can be neither
   blocked nor re-entered, so the coroutine runs on one shared loop on a daemon thread, and this
   thread waits for it, calling `idle` while it waits (the live view's timer and approval buttons
   live there, on the thread that owns the widgets). A call made from the shared loop's own thread
   gets a private loop on a fresh thread, which cannot deadlock.
 
-A sync stream is the same machinery item by item: each `__anext__` runs on the thread's loop, or
-the items cross a queue from the shared loop.
+A sync stream is the same machinery item by item: one task iterates the async iterator on the
+thread's loop and stops the loop as it produces an item, so each event reaches the caller as it is
+produced and the run stays paused at its `yield` until the caller asks for the next one (nothing is
+read ahead); or the items cross a queue from the shared loop.
 """
 
 from __future__ import annotations
@@ -67,25 +69,34 @@ class _Interrupts:
         if task is not None and not task.done() and self.count == 0:
             self.count = 1
             task.cancel()
+            # A task cancelled before its first step never reaches the `finally` that stops the loop.
+            task.add_done_callback(self.stop_driving)
             self.loop.call_soon_threadsafe(lambda: None)  # wake the loop if it waits in its selector
             return
         raise KeyboardInterrupt()
 
+    def stop_driving(self, task: asyncio.Task[Any]) -> None:
+        """Stop the loop for `task` if it is still the one driven (a late callback does nothing)."""
+        if self.task is task:
+            self.loop.stop()
 
-@contextlib.contextmanager
-def _handling_ctrl_c(interrupts: _Interrupts) -> Iterator[None]:
-    """Route SIGINT to `interrupts` while inside, on the main thread, unless someone else handles it."""
+
+def _catch_ctrl_c(interrupts: _Interrupts) -> bool:
+    """Route SIGINT to `interrupts`, on the main thread, unless someone else handles it; whether it did.
+
+    Not a context manager: this runs on every sync call, and `signal.getsignal`/`signal.signal`
+    already cost microseconds each (they turn handlers into enums)."""
     if threading.current_thread() is not threading.main_thread() or (
         signal.getsignal(signal.SIGINT) is not signal.default_int_handler
     ):
-        yield
-        return
+        return False
     signal.signal(signal.SIGINT, interrupts)
-    try:
-        yield
-    finally:
-        if signal.getsignal(signal.SIGINT) is interrupts:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+    return True
+
+
+def _release_ctrl_c(interrupts: _Interrupts) -> None:
+    if signal.getsignal(signal.SIGINT) is interrupts:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _ThreadLoop:
@@ -146,29 +157,60 @@ def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
         return
     for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    # Not `run_until_complete`: a run's task stops the loop itself as it ends (`_stopping`, `_Pump`).
+    gathered = asyncio.gather(*pending, return_exceptions=True)
+    gathered.add_done_callback(lambda _: loop.stop())
+    while not gathered.done():
+        loop.run_forever()
+
+
+async def _stopping(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """The run, stopping the loop in its own last step.
+
+    Why not `run_until_complete`: that stops the loop from the task's done callback, one more loop
+    iteration (a selector poll, a callback) after the run ended, and wraps the task in more calls.
+    """
+    try:
+        return await coro
+    finally:
+        loop.stop()
+
+
+def _run_until_done(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Run the loop until `task` is done (it stops the loop as it ends)."""
+    while not task.done():
+        loop.run_forever()
+
+
+def _unwind(holder: _ThreadLoop, task: asyncio.Task[Any]) -> None:
+    """KeyboardInterrupt or SystemExit came out of the loop (the run may be cut mid-step): cancel the
+    run, let it unwind, and close this thread's loop (as `asyncio.run` would); the next call starts a
+    fresh one."""
+    if not task.done():
+        task.cancel()
+        task.add_done_callback(holder.interrupts.stop_driving)
+        with contextlib.suppress(BaseException):
+            _run_until_done(holder.loop, task)
+    _discard(holder)
 
 
 def _drive(holder: _ThreadLoop, coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
     """Run one coroutine as a task on this thread's loop, to its end; Ctrl-C as `_Interrupts` says."""
     loop, interrupts = holder.loop, holder.interrupts
-    task = loop.create_task(coro, context=context)
+    task = loop.create_task(_stopping(loop, coro), context=context)
     interrupts.task, interrupts.count = task, 0
     try:
-        return loop.run_until_complete(task)
-    except asyncio.CancelledError:
-        if interrupts.count and task.cancelled():  # our Ctrl-C: the run has unwound
-            raise KeyboardInterrupt from None
-        raise
+        _run_until_done(loop, task)
     except (KeyboardInterrupt, SystemExit):  # raised inside the loop: the run may be cut mid-step
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-        _discard(holder)
+        _unwind(holder, task)
         raise
     finally:
         interrupts.task = None
+        if task.done():
+            coro.close()  # does nothing if it ran; one cancelled before it started was never awaited
+    if interrupts.count and task.cancelled():  # our Ctrl-C: the run has unwound
+        raise KeyboardInterrupt
+    return task.result()
 
 
 # ------------------------------------------------------------------- another thread's loop
@@ -308,8 +350,12 @@ def run_sync(coro_factory: Callable[[], Coroutine[Any, Any, T]], *, idle: Idle |
     """
     if idle is None and not in_running_loop():
         holder = _thread_loop()
-        with _handling_ctrl_c(holder.interrupts):
+        caught = _catch_ctrl_c(holder.interrupts)
+        try:
             return _drive(holder, coro_factory(), contextvars.copy_context())
+        finally:
+            if caught:
+                _release_ctrl_c(holder.interrupts)
     remote = _Remote(coro_factory)
     try:
         remote.start()
@@ -347,44 +393,114 @@ def iterate(agen_factory: Callable[[], AsyncIterator[T]], *, idle: Idle | None =
     return _iterate_elsewhere(agen_factory, idle)
 
 
-async def _next(agen: AsyncIterator[T]) -> T:
-    return await agen.__anext__()
-
-
 async def _close(agen: AsyncIterator[Any]) -> None:
     aclose = getattr(agen, "aclose", None)
     if aclose is not None:
         await aclose()
 
 
-def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
-    """Each item is one `__anext__` on this thread's loop, all in one context (as one task's would be).
+class _Pump:
+    """A sync stream's async iterator, iterated in one task on this thread's loop, one item per request.
 
-    Why one task per item, not one task for the whole stream: the run must stop where it yielded,
-    as a generator does, until the caller asks for the next event (a caller that stops early must
-    not find that tools were started meanwhile). Ctrl-C handling is installed once for the stream.
+    The task takes an item, hands it over by stopping the loop in that same step, and waits to be
+    asked again: the run stays paused where it yielded, as a generator does, until the caller wants
+    the next event (a caller that stops early must not find that tools were started meanwhile).
+    Why one task rather than a task (and `run_until_complete`) per item: that costs a task and two
+    loop iterations per event, twice what this does; and the run keeps one task, as under `async for`.
+    Nothing is read ahead: an item the caller has not asked for is never produced, however ready.
     """
+
+    __slots__ = ("agen", "asked", "driving", "fresh", "item", "loop", "task", "wanted")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, agen: AsyncIterator[Any], context: contextvars.Context) -> None:
+        self.loop = loop
+        self.agen = agen
+        self.wanted = True  # False: close the iterator instead of taking the next item
+        self.asked: asyncio.Future[None] | None = None  # what the task waits on while it holds an item
+        self.item: Any = None
+        self.fresh = False  # `item` is one not handed over yet
+        self.driving = False  # this thread runs the loop for this pump (then its end stops the loop)
+        self.task = loop.create_task(self._run(), context=context)
+
+    async def _run(self) -> None:
+        loop, agen = self.loop, self.agen
+        try:
+            while self.wanted:
+                try:
+                    item = await agen.__anext__()
+                except StopAsyncIteration:
+                    return
+                self.item, self.fresh = item, True
+                loop.stop()  # this loop iteration is the last one: the item goes to the caller
+                asked = self.asked = loop.create_future()
+                await asked
+        finally:
+            await _close(agen)  # left early or interrupted; nothing to do if it has ended
+            if self.driving:
+                loop.stop()
+
+    def _holding(self) -> bool:
+        """The task holds an item and waits to be asked again, with no cancellation pending."""
+        asked = self.asked
+        return self.fresh and asked is not None and not asked.cancelled()
+
+    def step(self, holder: _ThreadLoop, wanted: bool) -> bool:
+        """Run the loop until the task holds the next item (`wanted`; True) or has ended (False; after
+        closing the iterator if not `wanted`). Its exception is raised; Ctrl-C as `_Interrupts` says."""
+        loop, interrupts, task = self.loop, holder.interrupts, self.task
+        self.wanted = wanted
+        asked, self.asked = self.asked, None
+        if asked is not None and not asked.done():
+            asked.set_result(None)
+        interrupts.task, interrupts.count = task, 0
+        self.driving = True
+        try:
+            while not (task.done() or self._holding()):
+                loop.run_forever()
+            interrupts.task = None  # from here Ctrl-C is plain KeyboardInterrupt
+            # One that cancelled the task just as it handed over its item: the item is dropped, the run unwinds.
+            while not (task.done() or self._holding()):
+                loop.run_forever()
+        except (KeyboardInterrupt, SystemExit):  # raised inside the loop: the run may be cut mid-step
+            _unwind(holder, task)
+            raise
+        finally:
+            self.driving = False
+            interrupts.task = None
+        if not task.done():
+            return True
+        self.item, self.fresh = None, False
+        if interrupts.count and task.cancelled():  # our Ctrl-C: the run has unwound
+            raise KeyboardInterrupt
+        task.result()  # the iterator's exception, if it raised one
+        return False
+
+
+def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Each item is taken by the stream's task on this thread's loop (`_Pump`); between items the loop
+    is free for other sync calls on this thread. Ctrl-C handling is installed once for the stream."""
     holder = _thread_loop()
     context = contextvars.copy_context()
-    agen = context.run(agen_factory)
-    finished = False
-    with _handling_ctrl_c(holder.interrupts):
+    pump = _Pump(holder.loop, context.run(agen_factory), context)
+    caught = _catch_ctrl_c(holder.interrupts)
+    try:
+        while True:
+            if pump.task.done():  # ended while paused (an interrupt closed its loop): say how
+                pump.task.result()
+                return
+            if not pump.step(holder, True):
+                return
+            item, pump.item, pump.fresh = pump.item, None, False
+            yield item
+    finally:
+        # Left early (break, an exception in the loop body): close the iterator (its cleanup runs) on
+        # its own loop. If an interrupt closed that loop, its shutdown has already closed the iterator.
         try:
-            while True:
-                try:
-                    item = _drive(holder, _next(agen), context)
-                except StopAsyncIteration:
-                    finished = True
-                    return
-                except BaseException:
-                    finished = True  # the exception ended the generator (its cleanup already ran)
-                    raise
-                yield item
+            if not pump.task.done() and not holder.loop.is_closed():
+                pump.step(holder, False)
         finally:
-            # Left early (break, an exception in the loop body): let the run clean up, on its own loop.
-            # If an interrupt closed that loop, its shutdown has already closed the generator.
-            if not finished and not holder.loop.is_closed():
-                _drive(holder, _close(agen), context)
+            if caught:
+                _release_ctrl_c(holder.interrupts)
 
 
 def _iterate_elsewhere(agen_factory: Callable[[], AsyncIterator[T]], idle: Idle | None) -> Iterator[T]:

@@ -168,3 +168,171 @@ def test_a_sync_call_made_between_the_events_of_a_sync_stream(relay: ak.Relay, e
     assert asides == ["An aside."]
     assert stream.reply is not None and stream.reply.text == words
     assert [m.role for m in streaming.history] == ["user", "assistant"]
+
+
+# ------------------------------------------------------------------ the sync stream's pacing
+
+
+@pytest.fixture(scope="module")
+def undelayed_relay() -> Iterator[Any]:
+    """An emulator that streams as fast as it can: most events reach the client together."""
+    with ak.emulator.serve(api_key=KEY) as relay:
+        yield relay
+
+
+@pytest.mark.parametrize("stop_after", ["TurnStarted", "TurnFinished"])
+def test_a_sync_stream_left_early_starts_no_tool_and_sends_no_request(undelayed_relay: Any, stop_after: str) -> None:
+    """Events that arrive together are still handed over one by one with the run paused where it
+    yielded, so a caller that stops before the tools start never starts them, nor the next request."""
+    emulator = undelayed_relay.emulator
+    relay = ak.Relay(undelayed_relay.root, api_key=KEY)
+    started: list[str] = []
+
+    @ak.tool
+    def launch(target: str) -> str:
+        """Launches a rocket (a side effect that must not happen)."""
+        started.append(target)
+        return "launched"
+
+    agent = ak.Agent("gpt-4o", tools=[launch], relay=relay, display=False)
+    agent("warm up")
+    emulator.reset()
+    emulator.script(Turn(tool_calls=[("launch", {"target": "Mars"})]), "Done.")
+    agent.history = []
+    for event in agent.stream("Launch to Mars."):
+        if type(event).__name__ == stop_after:
+            break
+    time.sleep(0.05)  # whatever was still going would show now
+    assert started == []
+    assert len(emulator.log) == (0 if stop_after == "TurnStarted" else 1)  # TurnStarted comes before the request
+    assert [m.role for m in agent.history] in ([], ["user"], ["user", "assistant", "tool"])
+    emulator.reset()
+    assert agent("Go on.").text  # the agent is free again
+
+
+def test_the_sync_bridge_runs_an_iterator_exactly_as_far_as_the_items_taken() -> None:
+    """Items produced without any waiting are still taken one at a time: when the caller holds
+    item k, the iterator has run to its k-th `yield` and not a step further; the whole iteration is
+    one task (as under `async for`); leaving early closes the iterator at once."""
+    from agentkit import _aio
+
+    progress: list[int] = []
+    tasks: set[Any] = set()
+    closed: list[bool] = []
+
+    async def numbers() -> Any:
+        try:
+            for i in range(5):
+                progress.append(i)
+                tasks.add(asyncio.current_task())
+                yield i
+                if i == 2:
+                    await asyncio.sleep(0.01)  # one real wait in the middle
+        finally:
+            closed.append(True)
+
+    seen = []
+    for item in _aio.iterate(numbers):
+        assert progress[-1] == item  # paused at this item's yield
+        seen.append(item)
+    assert seen == [0, 1, 2, 3, 4] and closed == [True] and len(tasks) == 1
+
+    progress.clear()
+    closed.clear()
+    for item in _aio.iterate(numbers):
+        if item == 1:
+            break
+    assert progress == [0, 1]
+    assert closed == [True]  # closed before the caller went on
+
+
+@pytest.mark.timeout(20)  # the bug this guards against is a hang
+def test_a_sync_call_and_a_sync_stream_stop_cleanly_when_ctrl_c_lands_before_the_run_starts() -> None:
+    """Ctrl-C in the loop iteration before the run's first step: nothing of the run happens, and
+    the caller gets KeyboardInterrupt (not a hang: the loop is stopped even though the run never ran)."""
+    import gc
+    import signal
+    import warnings
+
+    from agentkit import _aio
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals go to the main thread")
+    ran: list[str] = []
+
+    async def work() -> str:
+        ran.append("coroutine")
+        return "done"
+
+    async def items() -> Any:
+        ran.append("iterator")
+        yield 1
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for attempt in (lambda: _aio.run_sync(work), lambda: list(_aio.iterate(items))):
+            _aio._thread_loop().loop.call_soon(signal.raise_signal, signal.SIGINT)  # runs before the run's step
+            with pytest.raises(KeyboardInterrupt):
+                attempt()
+        gc.collect()
+    assert ran == []
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    assert _aio.run_sync(work) == "done"  # the bridge still works
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("moment", ["after-the-last-loop-iteration", "after-the-bridge-saw-the-event"])
+def test_ctrl_c_just_as_a_sync_stream_hands_over_an_event(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    """Ctrl-C after the run produced an event but before the bridge handed it over: the event is
+    dropped, the run unwinds (its cleanup ran), and only then the caller gets KeyboardInterrupt."""
+    import signal
+
+    from agentkit import _aio
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals go to the main thread")
+    produced: list[int] = []
+    closed: list[bool] = []
+    pressed: list[bool] = []
+
+    async def numbers() -> Any:
+        try:
+            for i in range(5):
+                produced.append(i)
+                yield i
+        finally:
+            closed.append(True)
+
+    def press_once() -> None:
+        if len(produced) == 2 and not pressed:
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)  # its handler runs right here, on return
+
+    if moment == "after-the-last-loop-iteration":
+        loop = _aio._thread_loop().loop
+        run_forever = loop.run_forever
+
+        def run_then_press() -> None:
+            run_forever()
+            press_once()
+
+        monkeypatch.setattr(loop, "run_forever", run_then_press)
+    else:
+        holding = _aio._Pump._holding
+
+        def holding_then_press(self: Any) -> bool:
+            held = holding(self)
+            if held:
+                press_once()
+            return held
+
+        monkeypatch.setattr(_aio._Pump, "_holding", holding_then_press)
+    received: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        for item in _aio.iterate(numbers):
+            received.append(item)
+            assert not closed
+    monkeypatch.undo()
+    assert pressed and received == [0]
+    assert produced == [0, 1] and closed == [True]
+    assert list(_aio.iterate(numbers)) == [0, 1, 2, 3, 4]  # the bridge still works

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, assert_never
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
 from agentkit.dialects.shared import OUTPUT_LOG as _OUTPUT_LOG
 from agentkit.dialects.shared import arguments_object as _arguments_object
+from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import image_base64 as _image_base64
 from agentkit.dialects.shared import plain as _plain
 from agentkit.dialects.shared import system_from_wire as _system_from_wire
@@ -632,13 +633,13 @@ def _usage(usage: Any) -> Usage:
     """Neutral usage: `input_tokens` counts cache reads and writes too (Anthropic reports them apart)."""
     if not isinstance(usage, dict):
         return Usage()
-    cache_read = usage.get("cache_read_input_tokens") or 0
-    cache_write = usage.get("cache_creation_input_tokens") or 0
+    cache_read = _count(usage.get("cache_read_input_tokens"))
+    cache_write = _count(usage.get("cache_creation_input_tokens"))
     details = usage.get("output_tokens_details")
     return Usage(
-        input_tokens=(usage.get("input_tokens") or 0) + cache_read + cache_write,
-        output_tokens=usage.get("output_tokens") or 0,
-        reasoning_tokens=(details.get("thinking_tokens") or 0) if isinstance(details, dict) else 0,
+        input_tokens=_count(usage.get("input_tokens")) + cache_read + cache_write,
+        output_tokens=_count(usage.get("output_tokens")),
+        reasoning_tokens=_count(details.get("thinking_tokens")) if isinstance(details, dict) else 0,
         cached_tokens=cache_read,
     )
 

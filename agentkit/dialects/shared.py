@@ -221,6 +221,13 @@ def plain(value: Any) -> Any:
     return value
 
 
+def count(value: Any) -> int:
+    """A token count from an answer: a non-negative int, or 0 for anything else (a missing field, a
+    string, a float, a bool). Why lenient: usage is reported, not acted on, and a relay's odd count
+    must not turn a good answer into an error (nor crash when counts are added up)."""
+    return value if type(value) is int and value >= 0 else 0
+
+
 def as_dict(item: Any) -> Any:
     """A plain dict from an SDK pydantic object in JSON form (extra fields kept), or the value unchanged."""
     dump = getattr(item, "model_dump", None)

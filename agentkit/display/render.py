@@ -85,8 +85,11 @@ DIALECT_COLORS = {"openai": "#10a37f", "responses": "#0d8a6a", "anthropic": "#d9
 CSS = """
 .ak{--ak-fg:var(--jp-content-font-color1,#1f2328);--ak-muted:var(--jp-content-font-color2,#59636e);
 --ak-faint:var(--jp-content-font-color3,#818b98);--ak-card:var(--jp-layout-color0,#fff);
---ak-soft:var(--jp-layout-color2,#f6f8fa);--ak-border:var(--jp-border-color2,#d1d9e0);--ak-accent:#8250df;
---ak-ok:#1a7f37;--ak-err:#cf222e;--ak-warn:#9a6700;
+--ak-soft:var(--jp-layout-color2,#f6f8fa);--ak-border:var(--jp-border-color2,#d1d9e0);
+--ak-accent:var(--jp-brand-color1,#8250df);--ak-ok:var(--jp-success-color1,#1a7f37);
+--ak-err:var(--jp-error-color1,#cf222e);--ak-warn:var(--jp-warn-color1,#9a6700);
+--ak-ok-text:color-mix(in srgb,var(--ak-ok) 70%,var(--ak-fg));--ak-err-text:color-mix(in srgb,var(--ak-err) 70%,var(--ak-fg));
+--ak-warn-text:color-mix(in srgb,var(--ak-warn) 70%,var(--ak-fg));
 font-family:var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,"Segoe UI","Noto Sans",Helvetica,Arial,sans-serif);
 font-size:13.5px;line-height:1.55;color:var(--ak-fg);max-width:980px;box-sizing:border-box}
 .ak *{box-sizing:border-box}
@@ -115,7 +118,7 @@ margin:.5em 0;line-height:1.45}
 .ak-md table{border-collapse:collapse;margin:.5em 0}
 .ak-md th,.ak-md td{border:1px solid var(--ak-border);padding:4px 10px;text-align:left}
 .ak-md th{background:var(--ak-soft);font-weight:600}
-.ak-md a{color:#0969da}
+.ak-md a{color:var(--jp-content-link-color,#0969da)}
 .ak-caret{display:inline-block;width:7px;height:1.05em;vertical-align:text-bottom;background:var(--ak-dialect,#8250df);
 border-radius:1px;margin-left:2px;animation:ak-blink 1s steps(2,start) infinite}
 @keyframes ak-blink{to{visibility:hidden}}
@@ -129,7 +132,7 @@ margin-left:34px;align-items:start}
 min-width:0;box-shadow:0 1px 2px rgba(31,35,40,.06)}
 .ak .ak-card-view{min-width:0;border-radius:10px}
 .ak-tool.ak-running,.ak-tool.ak-waiting{border-color:var(--ak-accent)}
-.ak-tool.ak-error{border-color:#ff8182}
+.ak-tool.ak-error{border-color:var(--jp-error-color2,#ff8182)}
 .ak-tool-head{display:flex;align-items:center;gap:8px;padding:6px 10px;background:var(--ak-soft);
 border-bottom:1px solid var(--ak-border)}
 .ak-tool-name{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-weight:600;font-size:12.5px}
@@ -139,7 +142,9 @@ border-bottom:1px solid var(--ak-border)}
 .ak-json{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-size:12px;line-height:1.45;
 white-space:pre-wrap;overflow-wrap:break-word;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
 max-height:260px;overflow:auto}
-.ak-k{color:#0550ae}.ak-s{color:#0a3069}.ak-n{color:#953800}.ak-b{color:#8250df}.ak-z{color:#6e7781;font-style:italic}
+.ak-k{color:var(--jp-mirror-editor-property-color,#0550ae)}.ak-s{color:var(--jp-mirror-editor-string-color,#0a3069)}
+.ak-n{color:var(--jp-mirror-editor-number-color,#953800)}.ak-b{color:var(--jp-mirror-editor-keyword-color,#8250df)}
+.ak-z{color:var(--jp-mirror-editor-comment-color,#6e7781);font-style:italic}
 .ak-p{color:var(--ak-faint)}
 .ak-icon{width:16px;height:16px;flex:none;display:inline-flex;align-items:center;justify-content:center;border-radius:50%;
 font-size:10px;font-weight:700;color:#fff}
@@ -147,7 +152,8 @@ font-size:10px;font-weight:700;color:#fff}
 .ak-spinner{width:14px;height:14px;flex:none;border:2px solid var(--ak-border);border-top-color:var(--ak-accent);
 border-radius:50%;animation:ak-spin .75s linear infinite;display:inline-block}
 @keyframes ak-spin{to{transform:rotate(360deg)}}
-.ak-error-box{background:#ffebe9;border:1px solid #ffcecb;color:#82071e;border-radius:6px;padding:6px 9px;
+.ak-error-box{background:var(--jp-rendermime-error-background,#ffebe9);border:1px solid var(--jp-error-color2,#ffcecb);
+color:var(--ak-fg);border-radius:6px;padding:6px 9px;
 font-family:var(--jp-code-font-family,monospace);font-size:12px;white-space:pre-wrap;word-break:break-word}
 .ak-thumbs{display:flex;flex-wrap:wrap;gap:8px;margin-top:2px}
 .ak-thumb{display:flex;flex-direction:column;gap:2px;font-size:10.5px;color:var(--ak-faint)}
@@ -176,10 +182,10 @@ border-radius:999px;padding:1px 9px;white-space:nowrap;font-variant-numeric:tabu
 .ak-chip b{color:var(--ak-fg);font-weight:600}
 .ak-dot{width:8px;height:8px;border-radius:50%;background:var(--ak-dialect,#8250df);display:inline-block}
 .ak-status{margin-left:auto;display:inline-flex;gap:6px;align-items:center;font-weight:600}
-.ak-status.ak-ok{color:var(--ak-ok)}.ak-status.ak-err{color:var(--ak-err)}
+.ak-status.ak-ok{color:var(--ak-ok-text)}.ak-status.ak-err{color:var(--ak-err-text)}
 .ak-run-error{margin-left:34px}
 .ak-history-head{font-size:12px;color:var(--ak-muted);display:flex;gap:6px;flex-wrap:wrap;align-items:center}
-.ak-approval{display:flex;gap:8px;align-items:center;padding:0 6px;font-size:12px;color:var(--ak-warn)}
+.ak-approval{display:flex;gap:8px;align-items:center;padding:0 6px;font-size:12px;color:var(--ak-warn-text)}
 .ak .ak-approval-view{gap:6px}
 .ak .jupyter-widget-Collapse-header,.ak .p-Collapse-header{background:transparent;border:0;color:var(--ak-muted);
 font-size:12.5px;padding:2px 8px;font-weight:600}

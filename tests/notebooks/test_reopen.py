@@ -34,6 +34,37 @@ pytestmark = [
 ]
 
 
+CONTRAST = """(selector) => {
+  const rgb = (c) => { const v = (c.replace(/^color\\(srgb/, "").match(/[\\d.]+/g) || []).map(Number);
+    return c.startsWith("color(srgb") ? v.map((x, i) => (i < 3 ? x * 255 : x)) : v; };  // color-mix() gives 0-1
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  return Array.from(document.querySelectorAll(selector)).slice(0, 5).map((e) => {
+    const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}"""
+# Text a reader must read: JSON keys, strings, numbers, answers, labels, the footer and its status.
+READ = [".ak-json .ak-k", ".ak-json .ak-s", ".ak-json .ak-n", ".ak-md p", ".ak-tool-name", ".ak-chip b",
+        ".ak-status", ".ak-bubble"]
+
+
+def _check_contrast(page: Any, theme: str) -> None:
+    """WCAG AA: 4.5:1 for normal text (in the current theme)."""
+    page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+    page.wait_for_function(f"() => document.body.dataset.jpThemeName === '{theme}'", timeout=30_000)
+    page.wait_for_timeout(800)
+    for selector in READ:
+        ratios = page.evaluate(CONTRAST, f".jp-Notebook .ak-live {selector}")
+        assert ratios, f"nothing matches {selector}"
+        assert min(ratios) >= 4.5, f"{selector} in {theme}: contrast {min(ratios):.2f} < 4.5"
+    page.locator(".jp-Notebook .jp-CodeCell").nth(3).scroll_into_view_if_needed()
+    name = "dark" if "Dark" in theme else "light"
+    page.locator(".jp-Notebook .jp-CodeCell").nth(3).screenshot(path=str(ARTIFACTS / f"theme-{name}.png"))
+
+
 def _check_runs(page: Any, name: str, lab: Lab, *, trusted: bool) -> None:
     page.goto(lab.notebook_url(name))
     page.locator(".jp-Notebook .ak-live .ak-tool").first.wait_for(timeout=60_000)
@@ -50,6 +81,8 @@ def _check_runs(page: Any, name: str, lab: Lab, *, trusted: bool) -> None:
         assert page.locator(".jp-Notebook .ak-live .ak-tool[data-status=ok]").count() >= 4
         grid = page.locator(".jp-Notebook .ak-live .ak-tools-view").first
         assert grid.evaluate("e => getComputedStyle(e).display") == "grid"
+        _check_contrast(page, "JupyterLab Dark")
+        _check_contrast(page, "JupyterLab Light")
     page.screenshot(path=str(ARTIFACTS / f"reopened-{'trusted' if trusted else 'untrusted'}.png"), full_page=True)
 
 

@@ -48,7 +48,10 @@ class GatewayUnavailable(Exception):
 
 
 def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
+    """The last lines of a log, pip's errors first (its index warnings are noise here)."""
+    kept = text.strip().splitlines()
+    errors = [line for line in kept if line.startswith("ERROR")]
+    return "\n".join((errors or kept)[-lines:])
 
 
 def ensure_litellm() -> Path:

@@ -120,7 +120,9 @@ class Agent:
                parallel_tools: bool, display: bool | str, approve: Approver | None, output: Any,
                output_retries: int, options: dict[str, Any]) -> None:
         if relay is None:
-            relay = _relay_from_env()
+            from agentkit.relay import Relay
+
+            relay = Relay.from_env()  # its error, when nothing is configured, offers the emulator
         self.relay = relay
         self.model = model
         self.system = system
@@ -837,19 +839,6 @@ def _model_options(given: dict[str, Any], unchecked: dict[str, Any] | None, keyw
             f"`options=` must be a dict of model options; got {type(unchecked).__name__} {unchecked!r:.60}."
         )
     return {**given, **(unchecked or {})}
-
-
-def _relay_from_env() -> Relay:
-    """`ak.Relay.from_env()`, whose error, when nothing is configured, also offers the emulator."""
-    from agentkit.relay import Relay
-
-    try:
-        return Relay.from_env()
-    except ConfigurationError as exc:
-        raise ConfigurationError(
-            f"{exc} To try agentkit offline, start the built-in emulator and pass it: "
-            "`relay = ak.emulator.serve()`, then `ak.Agent(model, relay=relay)`."
-        ) from None
 
 
 def _as_tools(tools: Iterable[Any]) -> list[Tool]:

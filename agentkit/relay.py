@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from agentkit._api import checked_keywords
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
 from agentkit.dialects.base import load
 from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error, remember_secret
@@ -248,6 +249,7 @@ class Relay:
             and ends as `ak.UpstreamError` (code `answer_too_large`), not retried.
     """
 
+    @checked_keywords("`ak.Relay(...)`")
     def __init__(
         self,
         base_url: str,
@@ -377,7 +379,8 @@ class Relay:
         if not pairs:
             raise ConfigurationError(
                 "No relay URL in the environment: set `AGENTKIT_BASE_URL` (and `AGENTKIT_API_KEY`), "
-                "or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL` with their keys, or pass the URL to `ak.Relay(...)`."
+                "or `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL` with their keys, or pass the URL to `ak.Relay(...)`. "
+                "To try agentkit offline, use the built-in emulator: `relay = ak.emulator.serve()`."
             )
         _, base, key = next((pair for pair in pairs if pair[2]), pairs[0])
         for door, url, vendor_key in pairs:

@@ -62,6 +62,8 @@ def _raises(call: Callable[[], Any]) -> ak.ConfigurationError:
         (lambda r: ak.emulator.serve(apikey="x"), "apikey", "api_key"),
         (lambda r: ak.tool(get_weather, timout=3), "timout", "timeout"),
         (lambda r: ak.tool(aproval=True), "aproval", "approval"),
+        (lambda r: ak.Relay("https://relay.example", api_kye="sk-x"), "api_kye", "api_key"),
+        (lambda r: ak.Relay("https://relay.example", backup_url="https://b.example"), "backup_url", "backup_urls"),
     ],
 )
 def test_a_misspelled_keyword_raises_at_once_with_did_you_mean(relay: Any, call: Any, wrong: str, right: str) -> None:
@@ -161,8 +163,9 @@ def test_serve_without_with_stops_at_interpreter_exit() -> None:
     assert done.stdout.strip()
 
 
-def test_the_no_relay_error_names_the_emulator(clean_env: pytest.MonkeyPatch) -> None:
-    error = _raises(lambda: ak.Agent("gpt-4o"))
+@pytest.mark.parametrize("call", [lambda: ak.Agent("gpt-4o"), ak.Relay.from_env])
+def test_the_no_relay_error_names_the_emulator(clean_env: pytest.MonkeyPatch, call: Any) -> None:
+    error = _raises(call)
     assert "ak.emulator.serve()" in str(error)
     assert "AGENTKIT_BASE_URL" in str(error)
 

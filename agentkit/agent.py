@@ -33,7 +33,6 @@ from agentkit.errors import (
     EmptyAnswerError,
     MaxTurnsExceeded,
     OutputRefusedError,
-    RelayConnectionError,
     RelayError,
     ToolArgumentsError,
     UpstreamError,
@@ -546,8 +545,6 @@ class Agent:
             mapped = await asyncio.to_thread(self.relay.map_error, exc, dialect=dialect, model=name)
         else:
             mapped = self.relay.map_error(exc, dialect=dialect, model=name)
-        if isinstance(mapped, RelayConnectionError):
-            return self._with_host(mapped, dialect)
         if isinstance(mapped, AgentkitError):
             return mapped
         from agentkit.errors import redact
@@ -566,23 +563,6 @@ class Agent:
                                   model=name, code="malformed_response")
         error.__cause__ = exc
         return error
-
-    def _with_host(self, error: RelayConnectionError, dialect: str) -> RelayConnectionError:
-        """`error` naming the URL it could not reach, when the SDK's words do not (OpenAI's "Connection error.")."""
-        from urllib.parse import urlsplit
-
-        from agentkit.retry import with_advice
-
-        try:
-            url = self.relay.door_url(dialect)  # type: ignore[arg-type]
-        except AgentkitError:
-            return error
-        host = urlsplit(url).netloc
-        if not host or host in str(error):
-            return error
-        named = with_advice(error, f"The `{dialect}` door is {url} (host {host}). {error.advice}")
-        assert isinstance(named, RelayConnectionError)
-        return named
 
     async def _run_tools(self, calls: list[ToolCallPart], dialect: str,
                          records: dict[str, ToolCall]) -> AsyncGenerator[Event, None]:

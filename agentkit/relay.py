@@ -23,7 +23,7 @@ import threading
 import urllib.parse
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentkit._api import checked_keywords
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from agentkit._ratelimit import RateLimit, Throttled
 
 __all__ = ["DoorCheck", "DoorFinder", "Relay", "RelayCheck", "derive_doors"]
+
+_E = TypeVar("_E", bound="Exception | None")
 
 _DEFAULT_TIMEOUT = 300.0
 #: The largest answer body a relay's clients accept (`max_answer_bytes=`).
@@ -487,7 +489,7 @@ class Relay:
             with self._http_client() as http:
                 response = http.get(url, headers=headers, auth=BearerAuth(self._key))
         except Exception as exc:
-            mapped = from_sdk_error(exc, dialect="openai", secrets=self.secrets)
+            mapped = self._with_host(from_sdk_error(exc, dialect="openai", secrets=self.secrets), url)
             if mapped is None:  # a redirect loop, a body that cannot be decoded, ...
                 mapped = error_from_status(
                     502, f"`GET {url}` failed: {type(exc).__name__}: {exc}", dialect="openai", secrets=self.secrets
@@ -669,11 +671,27 @@ class Relay:
 
         self._rate = RateLimit(value)
 
+    @staticmethod
+    def _with_host(error: _E, url: str) -> _E:
+        """A connection error naming the URL it could not reach, when the SDK's words do not
+        (the OpenAI SDK says only "Connection error.")."""
+        from urllib.parse import urlsplit
+
+        from agentkit.errors import RelayConnectionError
+        from agentkit.retry import with_advice
+
+        host = urlsplit(url).netloc
+        if not isinstance(error, RelayConnectionError) or not host or host in str(error):
+            return error
+        return with_advice(error, f"Tried {url} (host {host}). {error.advice}")  # type: ignore[return-value]
+
     def map_error(self, exc: BaseException, *, dialect: str | None = None, model: str | None = None) -> BaseException:
         """The agentkit error for an SDK exception raised through this relay (or `exc` itself)."""
         mapped = from_sdk_error(exc, dialect=dialect, model=model, secrets=self.secrets)
         if mapped is None:
             return exc
+        if dialect in DOOR_OF:
+            mapped = self._with_host(mapped, self.doors[DOOR_OF[dialect]])
         from agentkit.errors import ModelNotFoundError
 
         if isinstance(mapped, ModelNotFoundError) and model and not mapped.suggestions:

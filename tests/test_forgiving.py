@@ -183,6 +183,17 @@ def test_connection_errors_name_the_host(model: str) -> None:
     assert f"127.0.0.1:{port}" in str(info.value)
 
 
+def test_a_failed_model_list_names_the_host() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ak.RelayConnectionError) as info:
+        ak.Relay(f"http://127.0.0.1:{port}/v1", api_key="sk-test", max_retries=0).models()
+    assert f"127.0.0.1:{port}" in str(info.value)
+
+
 def test_demo_prints_one_line_and_exits_nonzero_on_a_configuration_error() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTKIT_", "OPENAI_", "ANTHROPIC_"))}
     env["AGENTKIT_API_KEY"] = "sk-test-only-a-key"

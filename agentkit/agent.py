@@ -575,12 +575,12 @@ class Agent:
         async def one(i: int, call: ToolCallPart) -> None:
             await events.put(ToolCallStarted(call))
             t0 = time.perf_counter()
-            part, value = await self._run_tool(call, dialect)
-            duration = time.perf_counter() - t0
+            part, value, waited = await self._run_tool(call, dialect)
+            duration = time.perf_counter() - t0 - waited  # the tool's own time: a wait for approval is apart
             results[i] = part
             records[call.id] = ToolCall(call.id, call.name, call.arguments, None if part.is_error else value,
                                         part.text if part.is_error else None, duration)
-            await events.put(ToolCallFinished(call, part, duration))
+            await events.put(ToolCallFinished(call, part, duration, approval_wait=waited))
 
         async def all_calls() -> None:
             try:
@@ -605,7 +605,14 @@ class Agent:
             if done:  # partial results are kept; `_repair` fills in the missing ones
                 self.history.append(Message("tool", list(done)))
 
-    async def _run_tool(self, call: ToolCallPart, dialect: str) -> tuple[ToolResultPart, Any]:
+    async def _run_tool(self, call: ToolCallPart, dialect: str) -> tuple[ToolResultPart, Any, float]:
+        """The call's result part, its value, and the seconds spent waiting for approval."""
+        waits: list[float] = []
+        part, value = await self._run_tool_once(call, dialect, waits)
+        return part, value, sum(waits)
+
+    async def _run_tool_once(self, call: ToolCallPart, dialect: str,
+                             waits: list[float]) -> tuple[ToolResultPart, Any]:
         from agentkit.tools import error_to_content, result_to_content
 
         def error(text: str) -> tuple[ToolResultPart, Any]:
@@ -620,8 +627,12 @@ class Agent:
                 f"The arguments for `{call.name}` are not a valid JSON object: {call.arguments[:200]!r}. "
                 "Send the arguments again as one JSON object."
             )
-        if tool.approval and not await self._approved(call):
-            return error(f"The user did not approve this call of `{call.name}`; do not retry it unless asked.")
+        if tool.approval:
+            asked = time.perf_counter()
+            approved = await self._approved(call)
+            waits.append(time.perf_counter() - asked)
+            if not approved:
+                return error(f"The user did not approve this call of `{call.name}`; do not retry it unless asked.")
         try:
             invocation = tool.ainvoke(call.arguments, dialect=dialect)
             value = await (asyncio.wait_for(invocation, tool.timeout) if tool.timeout else invocation)

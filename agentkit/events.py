@@ -84,7 +84,9 @@ class ToolCallFinished:
     call: ToolCallPart
     result: ToolResultPart
     duration: float
-    """Seconds from start to result."""
+    """Seconds the tool itself took (a wait for approval is not counted: see `approval_wait`)."""
+    approval_wait: float = 0.0
+    """Seconds spent waiting for the call to be approved (0 for tools without `approval=True`)."""
 
 
 @dataclass(frozen=True)

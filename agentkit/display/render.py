@@ -14,6 +14,7 @@ so nothing a model or a tool returns can inject markup or scripts into the noteb
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import html
@@ -73,7 +74,7 @@ __all__ = [
 ]
 
 ToolStatus = Literal["writing", "running", "waiting", "ok", "error"]
-RunStatus = Literal["running", "done", "error"]
+RunStatus = Literal["running", "done", "error", "interrupted"]
 
 THUMBNAIL_PX = 320
 """Longest side of an image thumbnail: keeps widget state and saved notebooks small."""
@@ -114,6 +115,7 @@ background:var(--ak-soft);border:1px solid var(--ak-border);border-radius:5px;pa
 .ak-md pre{background:var(--ak-soft);border:1px solid var(--ak-border);border-radius:8px;padding:9px 12px;overflow:auto;
 margin:.5em 0;line-height:1.45}
 .ak-md pre code{background:none;border:0;padding:0;font-size:12.5px}
+.ak pre{word-break:normal}
 .ak-md blockquote{margin:.5em 0;padding:.1em .9em;border-left:3px solid var(--ak-border);color:var(--ak-muted)}
 .ak-md table{border-collapse:collapse;margin:.5em 0}
 .ak-md th,.ak-md td{border:1px solid var(--ak-border);padding:4px 10px;text-align:left}
@@ -140,7 +142,7 @@ border-bottom:1px solid var(--ak-border)}
 .ak-tool-body{padding:8px 10px;display:flex;flex-direction:column;gap:6px}
 .ak-label{font-size:10.5px;text-transform:uppercase;letter-spacing:.07em;color:var(--ak-faint);font-weight:700}
 .ak-json{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-size:12px;line-height:1.45;
-white-space:pre-wrap;overflow-wrap:break-word;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
+white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
 max-height:260px;overflow:auto}
 .ak-k{color:var(--jp-mirror-editor-property-color,#0550ae)}.ak-s{color:var(--jp-mirror-editor-string-color,#0a3069)}
 .ak-n{color:var(--jp-mirror-editor-number-color,#953800)}.ak-b{color:var(--jp-mirror-editor-keyword-color,#8250df)}
@@ -183,6 +185,7 @@ border-radius:999px;padding:1px 9px;white-space:nowrap;font-variant-numeric:tabu
 .ak-dot{width:8px;height:8px;border-radius:50%;background:var(--ak-dialect,#8250df);display:inline-block}
 .ak-status{margin-left:auto;display:inline-flex;gap:6px;align-items:center;font-weight:600}
 .ak-status.ak-ok{color:var(--ak-ok-text)}.ak-status.ak-err{color:var(--ak-err-text)}
+.ak-status.ak-interrupted{color:var(--ak-warn-text)}
 .ak-run-error{margin-left:34px}
 .ak-history-head{font-size:12px;color:var(--ak-muted);display:flex;gap:6px;flex-wrap:wrap;align-items:center}
 .ak-approval{display:flex;gap:8px;align-items:center;padding:0 6px;font-size:12px;color:var(--ak-warn-text)}
@@ -213,6 +216,7 @@ class ToolView:
     content: tuple[TextPart | ImagePart, ...] = ()
     error: str | None = None
     duration: float | None = None
+    approval_wait: float = 0.0
     started: float | None = None
 
 
@@ -290,6 +294,7 @@ class RunView:
             tool.content = tuple(event.result.content)
             tool.error = event.result.text if event.result.is_error else None
             tool.duration = event.duration
+            tool.approval_wait = event.approval_wait
             return {f"tool:{self.turn.number}:{tool.index}", f"tools:{self.turn.number}"}
         if isinstance(event, RunFinished):
             return self.finish(event.reply)
@@ -378,16 +383,27 @@ class RunView:
         return changed
 
     def fail(self, error: BaseException) -> set[str]:
-        """The run raised `error`: say so (the exception itself still reaches the caller)."""
-        self.status = "error"
-        self.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        """The run raised `error`: say so (the exception itself still reaches the caller).
+
+        Ctrl-C (KeyboardInterrupt) and a cancelled task are not failures: the run is "interrupted",
+        with no error box. Either way the caret stops (every turn's text is redrawn).
+        """
         self.elapsed = time.perf_counter() - self.started
+        interrupted = isinstance(error, (KeyboardInterrupt, asyncio.CancelledError))
+        if interrupted:
+            self.status = "interrupted"
+            why = "The run was interrupted before this call finished."
+        else:
+            self.status = "error"
+            self.error = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            why = "The run stopped before this call finished."
         for turn in self.turns:
             for tool in turn.tools:
                 if tool.status in ("writing", "running", "waiting"):
                     tool.status = "error"
-                    tool.error = tool.error or "The run stopped before this call finished."
-        return {"footer", *(f"tool:{t.number}:{x.index}" for t in self.turns for x in t.tools)}
+                    tool.error = tool.error or why
+        return {"footer", *(f"text:{t.number}" for t in self.turns),
+                *(f"tool:{t.number}:{x.index}" for t in self.turns for x in t.tools)}
 
     @property
     def turn_count(self) -> int:
@@ -671,6 +687,8 @@ def _state_html(tool: ToolView) -> str:
     if tool.status == "waiting":
         return '<span class="ak-tool-state">awaiting approval</span><span class="ak-icon ak-wait">?</span>'
     duration = f"{_seconds(tool.duration)}" if tool.duration is not None else ""
+    if tool.approval_wait:
+        duration += f" · approval {_seconds(tool.approval_wait)}"
     icon = '<span class="ak-icon ak-ok">✓</span>' if tool.status == "ok" else '<span class="ak-icon ak-err">✕</span>'
     return f'<span class="ak-tool-state">{duration}</span>{icon}'
 
@@ -834,6 +852,8 @@ def footer_html(view: RunView) -> str:
         status = '<span class="ak-status"><span class="ak-spinner"></span>running</span>'
     elif view.status == "done":
         status = '<span class="ak-status ak-ok">✓ done</span>'
+    elif view.status == "interrupted":
+        status = '<span class="ak-status ak-interrupted">■ interrupted</span>'
     else:
         status = '<span class="ak-status ak-err">✕ failed</span>'
     return f'<div class="ak-footer" style="{_dialect_style(view)}">{"".join(chips)}{status}</div>'

@@ -1,0 +1,87 @@
+"""Live view details (issue 15, item 6): Ctrl-C reads "interrupted" with the caret stopped, the wait for
+approval is shown apart from the tool's own time, and preformatted text never breaks mid-word."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import agentkit as ak
+from agentkit.display import render
+from agentkit.display.render import RunView
+from agentkit.display.widget import LiveView
+from agentkit.emulator import Call, Turn
+from agentkit.events import TextDelta, ToolCallFinished, TurnStarted
+from agentkit.messages import TextPart, ToolCallPart, ToolResultPart
+
+
+@pytest.fixture(scope="module")
+def relay() -> Iterator[Any]:
+    with ak.emulator.serve() as relay:
+        yield relay
+
+
+@ak.tool(approval=True)
+def launch(target: str) -> str:
+    """Launch the rocket at a target.
+
+    Args:
+        target: Where to.
+    """
+    return f"launched at {target}"
+
+
+def test_ctrl_c_is_interrupted_not_failed_and_the_caret_stops() -> None:
+    view = LiveView(prompt="Tell me a story", model="gpt-4o", dialect="openai")
+    view.handle(TurnStarted(1, "gpt-4o", "openai"))
+    view.handle(TextDelta("Once upon a time"))
+    view.flush(force=True)
+    assert "ak-caret" in view._turns[1].text.value
+    view.fail(KeyboardInterrupt())
+    assert view.state.status == "interrupted"
+    assert "interrupted" in view._footer.value and "failed" not in view._footer.value
+    assert view._error.value == ""  # no error box for a stop the user asked for
+    assert "ak-caret" not in view._turns[1].text.value
+
+
+def test_a_failure_also_stops_the_caret() -> None:
+    view = LiveView(prompt="hi", model="gpt-4o", dialect="openai")
+    view.handle(TurnStarted(1, "gpt-4o", "openai"))
+    view.handle(TextDelta("Half an ans"))
+    view.flush(force=True)
+    view.fail(ak.UpstreamError("boom", status=502))
+    assert "✕ failed" in view._footer.value
+    assert "ak-caret" not in view._turns[1].text.value
+
+
+def test_approval_wait_is_not_tool_time(relay: Any) -> None:
+    relay.emulator.reset()
+    relay.emulator.script(Turn(tool_calls=[Call("launch", {"target": "Mars"})]), "Done.")
+
+    def slow_yes(call: ToolCallPart) -> bool:
+        time.sleep(0.3)  # a person reading the question
+        return True
+
+    agent = ak.Agent("gpt-4o", tools=[launch], relay=relay, display=False, approve=slow_yes)
+    finished = [e for e in agent.stream("Go to Mars") if isinstance(e, ToolCallFinished)]
+    assert finished[0].approval_wait >= 0.3
+    assert finished[0].duration < 0.2  # the tool itself is instant
+    assert agent.history and agent("again?").text  # the run and the history are fine
+
+
+def test_the_card_shows_the_approval_wait_apart() -> None:
+    view = RunView(model="gpt-4o", dialect="openai")
+    view.apply(TurnStarted(1, "gpt-4o", "openai"))
+    call = ToolCallPart("c1", "launch", {"target": "Mars"})
+    view.apply(ToolCallFinished(call, ToolResultPart("c1", "launch", (TextPart("ok"),)), 0.004,
+                                approval_wait=2.5))
+    card = render.tool_html(view.turns[0].tools[0])
+    assert "approval 2.5" in card
+
+
+def test_preformatted_text_breaks_between_words() -> None:
+    # JupyterLab's output CSS sets `word-break: break-all` on every <pre>; the view resets it.
+    assert ".ak pre{word-break:normal}" in render.CSS

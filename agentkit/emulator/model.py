@@ -282,7 +282,11 @@ def _result_names(request: ChatRequest, results: list[ToolResult]) -> list[str]:
 def _results_text(request: ChatRequest, results: list[ToolResult]) -> str:
     sentences = []
     for name, result in zip(_result_names(request, results), results, strict=True):
-        content = shorten(result.content, 400) or "nothing"
+        content = shorten(result.content, 400)
+        if result.images:
+            pictures = " and ".join(describe_image(image) for image in result.images)
+            content = f"{content} with {pictures}" if content else pictures
+        content = content or "nothing"
         if result.is_error:
             sentences.append(f"{name} failed: {content}")
         else:

@@ -77,6 +77,8 @@ class ToolResult:
     name: str | None
     content: str
     is_error: bool = False
+    images: list[ImageInput] = field(default_factory=list)
+    """Images the tool returned (Anthropic, Gemini and Responses carry them in the result)."""
 
 
 @dataclass

@@ -236,6 +236,16 @@ class PromptValues:
         """Whether the prompt contains `word` as a whole word, ignoring case."""
         return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", self.text, re.IGNORECASE) is not None
 
+    def abbreviated(self, options: Iterable[Any]) -> str | None:
+        """The one option that a word after "in", "as", "using" or "with" starts with: "in fahrenheit" picks
+        "f" from ["c", "f"], "as markdown" picks "md". Words another argument took (a city) do not count,
+        and when several options fit, none is picked."""
+        words = [w for w in re.findall(r"\b(?i:in|as|using|with)\s+([A-Za-z][\w-]*)", self.text)
+                 if w not in self._used]
+        hits = {o for o in options if isinstance(o, str) and o
+                and any(w.lower().startswith(o.lower()) and len(w) > len(o) for w in words)}
+        return hits.pop() if len(hits) == 1 else None
+
     def enumeration(self) -> list[str]:
         """Names listed together ("Paris and London", "Alice, Bob and Carol"), for fan-out tool calls."""
         names = [name for name in self.proper if name not in self._used]
@@ -379,6 +389,9 @@ class _Filler:
                     return option, True
                 if _is_number(option) and option in self.values.numbers:
                     return option, True
+            abbreviated = self.values.abbreviated(options)
+            if abbreviated is not None:
+                return abbreviated, True
         return options[0], False
 
     def _typed(

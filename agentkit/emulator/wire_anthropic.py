@@ -200,12 +200,15 @@ class AnthropicWire(Wire):
                     )
                 )
             elif kind == "tool_result":
+                inner = block.get("content")
                 results.append(
                     ToolResult(
                         block.get("tool_use_id") if isinstance(block.get("tool_use_id"), str) else None,
                         None,
-                        _text_of_blocks(block.get("content")),
+                        _text_of_blocks(inner),
                         is_error=block.get("is_error") is True,
+                        images=[i for b in (inner if isinstance(inner, list) else []) if isinstance(b, dict)
+                                and b.get("type") == "image" and (i := _image(b)) is not None],
                     )
                 )
             elif kind == "thinking" and isinstance(block.get("thinking"), str):

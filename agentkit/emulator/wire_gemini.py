@@ -293,7 +293,12 @@ class GeminiWire(Wire):
                 )
             elif isinstance(response, dict):
                 body, is_error = _response_content(response.get("response"))
-                results.append(ToolResult(response.get("id"), response.get("name"), body, is_error))
+                pictures = [
+                    ImageInput(data=decode_base64(_get(data, "data")), media_type=_get(data, "mimeType"))
+                    for p in (response.get("parts") or []) if isinstance(p, dict)
+                    and isinstance(data := _get(p, "inlineData"), dict) and isinstance(_get(data, "data"), str)
+                ]
+                results.append(ToolResult(response.get("id"), response.get("name"), body, is_error, pictures))
             elif isinstance(inline, dict) and isinstance(_get(inline, "data"), str):
                 images.append(
                     ImageInput(data=decode_base64(_get(inline, "data")), media_type=_get(inline, "mimeType"))

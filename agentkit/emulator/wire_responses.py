@@ -145,10 +145,14 @@ class ResponsesWire(Wire):
                     pending_reasoning = None
             elif kind == "function_call_output":
                 output = item.get("output")
+                text, pictures = _item_text_and_images(output)
+                if not text and not pictures and not isinstance(output, str):
+                    text = text_of(output) or dumps_compact(output)
                 result = ToolResult(
                     item.get("call_id") if isinstance(item.get("call_id"), str) else None,
                     None,
-                    output if isinstance(output, str) else text_of(output) or dumps_compact(output),
+                    text,
+                    images=pictures,
                 )
                 if messages and messages[-1].role == "tool":
                     messages[-1].tool_results.append(result)

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from agentkit.retry import RetryPolicy
     from agentkit.tools import Tool
 
-__all__ = ["Agent", "AsyncRunStream", "RunStream"]
+__all__ = ["Agent", "AsyncRunStream", "History", "RunStream"]
 
 _log = logging.getLogger("agentkit")
 
@@ -141,7 +141,7 @@ class Agent:
             _structured(output)  # a bad output type is a developer mistake: say so now
         self.options = options
         self.tools: list[Tool] = _as_tools(as_list(tools))
-        self.history: list[Message] = []
+        self.history: list[Message] = History()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ properties
@@ -161,7 +161,7 @@ class Agent:
 
     def reset(self) -> None:
         """Forget the conversation (the system prompt and tools stay)."""
-        self.history = []
+        self.history = History()
 
     def __repr__(self) -> str:
         tools = f", tools={[t.name for t in self.tools]!r}" if self.tools else ""
@@ -707,6 +707,22 @@ def _give_unique_call_ids(message: Message, history: Sequence[Message]) -> None:
         fresh = f"{stem}_{n}"
         taken.add(fresh)
         message.parts[index] = dataclasses.replace(call, id=fresh)
+
+
+class History(list[Message]):
+    """`agent.history` as the agent keeps it: a plain list of `ak.Message` that a notebook shows as a
+    readable transcript (the prompts, answers and tool cards), not as `Message(...)` reprs.
+
+    A list assigned by hand (`agent.history = [...]`) is kept as it is; `ak.transcript(history)`
+    shows any list the same way.
+    """
+
+    __slots__ = ()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from agentkit.display.render import transcript
+
+        return transcript(list(self))._repr_mimebundle_()
 
 
 class RunStream:

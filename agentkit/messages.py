@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -80,6 +81,15 @@ class Image:
         size = f"{self.width}x{self.height}, " if self.width else ""
         where = self.url if self.url is not None else f"{len(self.data or b'')} bytes"
         return f"Image({self.mime_type}, {size}{where})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """In a notebook, the picture itself (a URL image as an `<img>`), with the repr as the text form."""
+        bundle: dict[str, Any] = {"text/plain": repr(self)}
+        if self.url is not None:
+            bundle["text/html"] = f'<img src="{html.escape(self.url, quote=True)}" style="max-width:100%">'
+        elif self.mime_type in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+            bundle[self.mime_type] = self.base64
+        return bundle
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,26 @@ def test_the_card_shows_the_approval_wait_apart() -> None:
 def test_preformatted_text_breaks_between_words() -> None:
     # JupyterLab's output CSS sets `word-break: break-all` on every <pre>; the view resets it.
     assert ".ak pre{word-break:normal}" in render.CSS
+
+
+def test_an_image_shows_as_the_picture_in_a_notebook() -> None:
+    from agentkit.messages import Image
+
+    png = Image(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 16, mime_type="image/png")
+    bundle = png._repr_mimebundle_()
+    assert bundle["image/png"] == png.base64
+    assert bundle["text/plain"].startswith("Image(image/png")
+    remote = Image(url="https://example.com/cat.jpg?a=1&b=2", mime_type="image/jpeg")
+    assert '<img src="https://example.com/cat.jpg?a=1&amp;b=2"' in remote._repr_mimebundle_()["text/html"]
+
+
+def test_agent_history_shows_as_a_transcript(relay: Any) -> None:
+    relay.emulator.reset()
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    agent("Hello there")
+    bundle = agent.history._repr_mimebundle_()  # type: ignore[attr-defined]
+    assert "Hello there" in bundle["text/html"] and "Message(" not in bundle["text/html"]
+    assert "Message(" not in bundle["text/plain"]
+    assert agent.history == list(agent.history) and isinstance(agent.history, list)
+    agent.reset()
+    assert hasattr(agent.history, "_repr_mimebundle_") and agent.history == []

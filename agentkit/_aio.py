@@ -448,27 +448,30 @@ class _Pump:
         """Run the loop until the task holds the next item (`wanted`; True) or has ended (False; after
         closing the iterator if not `wanted`). Its exception is raised; Ctrl-C as `_Interrupts` says."""
         loop, interrupts, task = self.loop, holder.interrupts, self.task
-        self.wanted = wanted
-        asked, self.asked = self.asked, None
-        if asked is not None and not asked.done():
-            asked.set_result(None)
-        interrupts.task, interrupts.count = task, 0
-        self.driving = True
-        try:
-            while not (task.done() or self._holding()):
-                loop.run_forever()
-            interrupts.task = None  # from here Ctrl-C is plain KeyboardInterrupt
-            # One that cancelled the task just as it handed over its item: the item is dropped, the run unwinds.
-            while not (task.done() or self._holding()):
-                loop.run_forever()
-        except (KeyboardInterrupt, SystemExit):  # raised inside the loop: the run may be cut mid-step
-            _unwind(holder, task)
-            raise
-        finally:
-            self.driving = False
-            interrupts.task = None
-        if not task.done():
-            return True
+        if not task.done():  # else it ended while paused (an interrupt closed its loop): say how
+            self.wanted = wanted
+            asked, self.asked = self.asked, None
+            if asked is not None and not asked.done():
+                asked.set_result(None)
+            interrupts.task, interrupts.count = task, 0
+            self.driving = True
+            try:
+                while True:
+                    loop.run_forever()
+                    if task.done() or self._holding():
+                        break
+                interrupts.task = None  # from here Ctrl-C is plain KeyboardInterrupt
+                if interrupts.count:  # one cancelled the task just as it handed over its item: drop
+                    while not (task.done() or self._holding()):  # the item, let the run unwind
+                        loop.run_forever()
+            except (KeyboardInterrupt, SystemExit):  # raised inside the loop: the run may be cut mid-step
+                _unwind(holder, task)
+                raise
+            finally:
+                self.driving = False
+                interrupts.task = None
+            if not task.done():
+                return True
         self.item, self.fresh = None, False
         if interrupts.count and task.cancelled():  # our Ctrl-C: the run has unwound
             raise KeyboardInterrupt
@@ -484,12 +487,7 @@ def _iterate_here(agen_factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     pump = _Pump(holder.loop, context.run(agen_factory), context)
     caught = _catch_ctrl_c(holder.interrupts)
     try:
-        while True:
-            if pump.task.done():  # ended while paused (an interrupt closed its loop): say how
-                pump.task.result()
-                return
-            if not pump.step(holder, True):
-                return
+        while pump.step(holder, True):
             item, pump.item, pump.fresh = pump.item, None, False
             yield item
     finally:

@@ -148,6 +148,13 @@ max-height:260px;overflow:auto}
 .ak-n{color:var(--jp-mirror-editor-number-color,#953800)}.ak-b{color:var(--jp-mirror-editor-keyword-color,#8250df)}
 .ak-z{color:var(--jp-mirror-editor-comment-color,#6e7781);font-style:italic}
 .ak-p{color:var(--ak-faint)}
+.ak-long>summary{list-style:none;cursor:pointer;display:block}.ak-long>summary::-webkit-details-marker{display:none}
+.ak-long .ak-json{max-height:none}.ak-long .ak-head{border-radius:6px 6px 0 0}.ak-long[open] .ak-head{padding-bottom:0}
+.ak-long:not([open]) .ak-head{border-radius:6px;-webkit-mask-image:linear-gradient(#000 70%,transparent);
+mask-image:linear-gradient(#000 70%,transparent)}
+.ak-long .ak-rest{border-radius:0 0 6px 6px;padding-top:0}
+.ak-more{display:block;font-size:11px;color:var(--ak-muted);margin-bottom:3px}
+.ak-long[open] .ak-show,.ak-long:not([open]) .ak-fold{display:none}
 .ak-icon{width:16px;height:16px;flex:none;display:inline-flex;align-items:center;justify-content:center;border-radius:50%;
 font-size:10px;font-weight:700;color:#fff}
 .ak-icon.ak-ok{background:var(--ak-ok)}.ak-icon.ak-err{background:var(--ak-err)}.ak-icon.ak-wait{background:var(--ak-warn)}
@@ -710,6 +717,30 @@ def _parsed(text: str) -> tuple[bool, Any]:
         return False, None
 
 
+_PREVIEW_LINES = 12
+"""A tool result longer than this many lines shows its first lines and folds the rest (`<details>`)."""
+
+
+def _expandable(pre: str) -> str:
+    """A long `<pre class="ak-json">` as its first lines plus the rest folded, with the line count.
+
+    Pure HTML (`<details>`), so it works in the live view, the static form and sanitized outputs.
+    Lines split at newlines, which in `json_html` fall between tokens and never inside a tag.
+    """
+    opening, close = '<pre class="ak-json">', "</pre>"
+    if not (pre.startswith(opening) and pre.endswith(close)):
+        return pre
+    lines = pre[len(opening):-len(close)].split("\n")
+    if len(lines) <= _PREVIEW_LINES + 2:  # folding two lines away is not worth a click
+        return pre
+    head, rest = "\n".join(lines[:_PREVIEW_LINES]), "\n".join(lines[_PREVIEW_LINES:])
+    return (
+        f'<details class="ak-long"><summary><span class="ak-more">{len(lines)} lines · '
+        f'<span class="ak-show">show all</span><span class="ak-fold">fold</span></span>'
+        f'<pre class="ak-json ak-head">{head}</pre></summary><pre class="ak-json ak-rest">{rest}</pre></details>'
+    )
+
+
 def tool_html(tool: ToolView) -> str:
     """One tool-call card: name, arguments (pretty JSON), then the result or the error, and timing."""
     if tool.arguments is not None:
@@ -728,7 +759,8 @@ def tool_html(tool: ToolView) -> str:
         parts = []
         if texts:
             ok, value = _parsed(texts)
-            parts.append(json_html(value) if ok and isinstance(value, (dict, list)) else f'<pre class="ak-json">{esc(_short(texts))}</pre>')
+            parts.append(_expandable(json_html(value) if ok and isinstance(value, (dict, list))
+                                     else f'<pre class="ak-json">{esc(_short(texts))}</pre>'))
         if images:
             parts.append(_images_html(images))
         if not parts:

@@ -108,3 +108,22 @@ def test_agent_history_shows_as_a_transcript(relay: Any) -> None:
     assert agent.history == list(agent.history) and isinstance(agent.history, list)
     agent.reset()
     assert hasattr(agent.history, "_repr_mimebundle_") and agent.history == []
+
+
+def test_a_long_result_shows_its_first_lines_and_folds_the_rest_with_a_line_count() -> None:
+    view = RunView(model="gpt-4o", dialect="openai")
+    view.apply(TurnStarted(1, "gpt-4o", "openai"))
+    rows = [{"row": i, "name": f"item {i}"} for i in range(40)]
+    import json
+
+    call = ToolCallPart("c1", "query", {})
+    view.apply(ToolCallFinished(call, ToolResultPart("c1", "query", (TextPart(json.dumps(rows)),)), 0.01))
+    card = render.tool_html(view.turns[0].tools[0])
+    assert '<details class="ak-long">' in card
+    count = int(card.split('<span class="ak-more">', 1)[1].split(" lines", 1)[0])
+    assert count > 40
+    # Nothing is lost: the folded part holds the last row, and head + rest is the whole JSON.
+    assert "item 39" in card.split('class="ak-json ak-rest"', 1)[1]
+    short = ToolResultPart("c2", "query", (TextPart('{"ok": true}'),))
+    view.apply(ToolCallFinished(ToolCallPart("c2", "query", {}), short, 0.01))
+    assert "ak-long" not in render.tool_html(view.turns[0].tools[1])

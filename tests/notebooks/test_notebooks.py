@@ -87,7 +87,10 @@ def check_quickstart(book: Any) -> None:
     assert "Rome" in visible(agent_cell[1].data["text/html"])
     assert agent_cell[1].data["text/plain"].startswith("Agent('claude-sonnet-4-5'")
     assert not live_views(book, 7)  # display=False
-    assert "{'city': 'Paris'" in texts(book, 7)
+    assert "{'city': 'Paris', 'unit': 'f'}" in texts(book, 7)  # "in fahrenheit" picks the enum's "f"
+    mistakes = texts(book, 8)
+    assert "Did you mean 'gpt-4o-mini'" in mistakes  # strict model names in the tours
+    assert "Did you mean `system=`" in mistakes
 
 
 def check_tools(book: Any) -> None:

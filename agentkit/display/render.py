@@ -137,6 +137,9 @@ min-width:0;box-shadow:0 1px 2px rgba(31,35,40,.06)}
 .ak-tool.ak-error{border-color:var(--jp-error-color2,#ff8182)}
 .ak-tool-head{display:flex;align-items:center;gap:8px;padding:6px 10px;background:var(--ak-soft);
 border-bottom:1px solid var(--ak-border)}
+.ak-tool-head{list-style:none;cursor:pointer}.ak-tool-head::-webkit-details-marker{display:none}
+.ak-tool-head::before{content:"▾";color:var(--ak-faint);font-size:10px;width:8px}
+.ak-tool-fold:not([open])>.ak-tool-head{border-bottom:0}.ak-tool-fold:not([open])>.ak-tool-head::before{content:"▸"}
 .ak-tool-name{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-weight:600;font-size:12.5px}
 .ak-tool-state{margin-left:auto;font-size:11.5px;color:var(--ak-muted);font-variant-numeric:tabular-nums;white-space:nowrap}
 .ak-tool-body{padding:8px 10px;display:flex;flex-direction:column;gap:6px}
@@ -176,6 +179,8 @@ border-bottom:1px solid var(--ak-border);font-size:12px;font-weight:600}
 .ak-output-body{padding:8px 10px;overflow:auto}
 .ak-output details{margin-top:6px;font-size:12px}
 .ak-output summary{cursor:pointer;color:var(--ak-muted)}
+.ak table{margin-left:0;margin-right:0;table-layout:auto}
+.ak.ak-run table th,.ak.ak-run table td{text-align:left}.ak.ak-run table tbody tr{background:transparent}
 table.ak-kv,table.ak-grid{border-collapse:collapse;font-size:12.5px;width:auto}
 table.ak-kv>tbody>tr>th{text-align:left;font-weight:600;color:var(--ak-muted);padding:3px 14px 3px 0;vertical-align:top;
 white-space:nowrap;font-family:var(--jp-code-font-family,monospace);font-size:12px}
@@ -766,10 +771,12 @@ def tool_html(tool: ToolView) -> str:
         if not parts:
             parts.append('<pre class="ak-json"><span class="ak-z">(empty)</span></pre>')
         body.append('<div class="ak-label">Result</div>' + "".join(parts))
+    # The card folds on a click on its head (`<details open>`: plain HTML, so also in static and sanitized forms).
     return (
         f'<div class="ak-tool ak-{tool.status}" data-tool="{esc(tool.name)}" data-status="{tool.status}">'
-        f'<div class="ak-tool-head"><span class="ak-tool-name">{esc(tool.name)}</span>{_state_html(tool)}</div>'
-        f'<div class="ak-tool-body">{"".join(body)}</div></div>'
+        f'<details class="ak-tool-fold" open><summary class="ak-tool-head" title="Fold or unfold this call">'
+        f'<span class="ak-tool-name">{esc(tool.name)}</span>{_state_html(tool)}</summary>'
+        f'<div class="ak-tool-body">{"".join(body)}</div></details></div>'
     )
 
 

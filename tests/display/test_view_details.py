@@ -127,3 +127,13 @@ def test_a_long_result_shows_its_first_lines_and_folds_the_rest_with_a_line_coun
     short = ToolResultPart("c2", "query", (TextPart('{"ok": true}'),))
     view.apply(ToolCallFinished(ToolCallPart("c2", "query", {}), short, 0.01))
     assert "ak-long" not in render.tool_html(view.turns[0].tools[1])
+
+
+def test_a_tool_card_folds_on_its_head() -> None:
+    view = RunView(model="gpt-4o", dialect="openai")
+    view.apply(TurnStarted(1, "gpt-4o", "openai"))
+    call = ToolCallPart("c1", "query", {"q": 1})
+    view.apply(ToolCallFinished(call, ToolResultPart("c1", "query", (TextPart("ok"),)), 0.01))
+    card = render.tool_html(view.turns[0].tools[0])
+    assert '<details class="ak-tool-fold" open><summary class="ak-tool-head"' in card
+    assert card.index("</summary>") < card.index('<div class="ak-tool-body">') < card.index("</details>")

@@ -81,6 +81,13 @@ def _check_runs(page: Any, name: str, lab: Lab, *, trusted: bool) -> None:
         assert page.locator(".jp-Notebook .ak-live .ak-tool[data-status=ok]").count() >= 4
         grid = page.locator(".jp-Notebook .ak-live .ak-tools-view").first
         assert grid.evaluate("e => getComputedStyle(e).display") == "grid"
+        # Tables are laid out by the view, not by JupyterLab's output CSS (right-aligned, centred).
+        cells = page.locator(".jp-Notebook .ak table td")
+        assert cells.count() > 0
+        assert {cells.nth(i).evaluate("e => getComputedStyle(e).textAlign") for i in range(cells.count())} <= {
+            "left", "start"}
+        table = page.locator(".jp-Notebook .ak table.ak-kv").first
+        assert table.evaluate("e => getComputedStyle(e).marginLeft") == "0px"
         _check_contrast(page, "JupyterLab Dark")
         _check_contrast(page, "JupyterLab Light")
     page.screenshot(path=str(ARTIFACTS / f"reopened-{'trusted' if trusted else 'untrusted'}.png"), full_page=True)

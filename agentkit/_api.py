@@ -18,16 +18,19 @@ Why here, once: the public entry points (`ak.Agent(...)`, `agent(...)`, `ak.Rela
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import functools
 import inspect
 import os
+import types
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from agentkit.errors import AgentkitError, ConfigurationError
 
-__all__ = ["as_list", "check_keywords", "checked_keywords", "close_matches", "full_tracebacks", "trim"]
+__all__ = ["as_list", "check_keywords", "check_values", "checked_keywords", "close_matches", "full_tracebacks", "trim"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,22 +81,101 @@ def _parameters(fn: Callable[..., Any]) -> tuple[list[str], bool]:
     return names, var_keyword
 
 
-def checked_keywords(where: str) -> Callable[[F], F]:
-    """Decorate a public function or `__init__` so a misspelled keyword raises at once with "did you mean".
+def _article(text: str) -> str:
+    return ("an " if text[:1] in "aeiou" else "a ") + text
 
-    Only keyword names are checked here (fast: a set lookup per keyword); values are the function's own business.
+
+def _expected(hint: Any) -> tuple[Callable[[Any], bool], str] | None:
+    """A test and a description for a value of type `hint`, or None when the hint is not simple to check."""
+    if hint is Any:
+        return None
+    if hint is None or hint is type(None):
+        return (lambda v: v is None), "None"
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        options = typing.get_args(hint)
+        return (lambda v: v in options), "one of " + ", ".join(map(repr, options))
+    if origin in (typing.Union, types.UnionType):
+        members = [_expected(a) for a in typing.get_args(hint)]
+        if any(m is None for m in members):
+            return None
+        tests = [m[0] for m in members if m is not None]
+        return (lambda v: any(t(v) for t in tests)), " or ".join(m[1] for m in members if m is not None)
+    if origin is not None:  # a parameterised generic: only the abstract containers are checked, by origin
+        if origin in (collections.abc.Iterable, collections.abc.Mapping, collections.abc.Callable):
+            return (lambda v: isinstance(v, origin)), _article(origin.__name__.lower())
+        return None
+    if hint is float:
+        return (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)), "a number"
+    if hint is int:
+        return (lambda v: isinstance(v, int) and not isinstance(v, bool)), "an int"
+    if isinstance(hint, type):
+        name = {"str": "str", "bool": "bool (True or False)"}.get(hint.__name__, f"`{hint.__name__}`")
+        return (lambda v: isinstance(v, hint)), _article(name)
+    return None
+
+
+def _checks(fn: Callable[..., Any]) -> dict[str, tuple[Callable[[Any], bool], str]]:
+    """Per parameter name, the value test its annotation allows (parameters whose hints do not resolve are skipped)."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # a hint naming a type imported only for type checkers: check the others one by one
+        hints = {}
+        namespace = {**vars(typing), **getattr(fn, "__globals__", {})}
+        for name, text in getattr(fn, "__annotations__", {}).items():
+            try:
+                hints[name] = eval(text, namespace) if isinstance(text, str) else text
+            except Exception:
+                continue
+    positional_only = {p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.POSITIONAL_ONLY}
+    checks = {}
+    for name, hint in hints.items():  # positional-only arguments (`@ak.tool`'s function) check themselves
+        if name != "return" and name not in positional_only and (check := _expected(hint)) is not None:
+            checks[name] = check
+    return checks
+
+
+def check_values(values: dict[str, Any], checks: dict[str, tuple[Callable[[Any], bool], str]], where: str) -> None:
+    """Raise `ConfigurationError` for the first value that its parameter's type does not allow."""
+    for name, value in values.items():
+        check = checks.get(name)
+        if check is not None and not check[0](value):
+            raise ConfigurationError(
+                f"`{name}=` of {where} must be {check[1]}; got {type(value).__name__} {value!r:.80}. "
+                f"Pass {check[1]}."
+            )
+
+
+def checked_keywords(where: str) -> Callable[[F], F]:
+    """Decorate a public function or `__init__` so that mistakes in its arguments raise `ConfigurationError` at once.
+
+    A misspelled keyword gets "did you mean"; a missing required argument is named; a value whose
+    type the annotation rules out (a str for a number, a list for a str) is refused with the type
+    expected. Only simple annotations are checked (classes, unions, `Literal`, abstract containers);
+    the function still validates values itself.
     """
 
     def decorate(fn: F) -> F:
         names, var_keyword = _parameters(fn)
-        if var_keyword:
-            return fn  # it takes anything: nothing to check by name
         allowed = frozenset(names)
+        signature = inspect.signature(fn)
+        checks: dict[str, tuple[Callable[[Any], bool], str]] | None = None
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if kwargs and not allowed.issuperset(kwargs):
+            nonlocal checks
+            if not var_keyword and kwargs and not allowed.issuperset(kwargs):
                 check_keywords(kwargs, names, where)
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise ConfigurationError(
+                    f"{where} was called with the wrong arguments ({exc}). "
+                    f"Its arguments are {', '.join(f'`{n}`' for n in names)}; see `help()` on it."
+                ) from None
+            if checks is None:  # resolved on first use: the hints may name types defined after the function
+                checks = _checks(fn)
+            check_values(bound.arguments, checks, where)
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

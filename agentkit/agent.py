@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, I
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
-from agentkit._api import as_list, check_keywords, close_matches, trim
+from agentkit._api import as_list, check_keywords, check_values, close_matches, trim
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
@@ -118,10 +119,22 @@ class Agent:
     def _setup(self, model: str, tools: Any, system: str | None, relay: Relay | None, max_turns: int,
                parallel_tools: bool, display: bool | str, approve: Approver | None, output: Any,
                output_retries: int, options: dict[str, Any]) -> None:
-        if relay is None:
-            from agentkit.relay import Relay
+        from agentkit.relay import Relay
 
+        if relay is None:
             relay = Relay.from_env()  # its error, when nothing is configured, offers the emulator
+        elif not isinstance(relay, Relay):
+            raise ConfigurationError(
+                f"`relay=` must be an `ak.Relay`; got {type(relay).__name__} {relay!r:.80}. Pass "
+                "`ak.Relay(url, api_key=...)`, `ak.Relay.from_env()` or `ak.emulator.serve()`."
+            )
+        if approve is not None and not callable(approve):
+            raise ConfigurationError(
+                f"`approve=` must be a function called with each tool call (return True to run it); got "
+                f"{type(approve).__name__} {approve!r:.60}. For tools that always run, leave out `approval=True`."
+            )
+        check_values({"system": system, "max_turns": max_turns, "parallel_tools": parallel_tools,
+                      "output_retries": output_retries}, _setup_checks(), "`ak.Agent(...)`")
         self.relay = relay
         self.model = model
         self.system = system
@@ -204,6 +217,7 @@ class Agent:
                   more_options: dict[str, Any]) -> Reply:
         from agentkit.display import open_view
 
+        _check_prompt(prompt)
         display = more_options.pop("display", self.display)
         merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent(...)`")
         images = as_list(images)
@@ -217,6 +231,7 @@ class Agent:
                    options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
         """The async twin of `run` (the core: `run` bridges to it)."""
         try:
+            _check_prompt(prompt)
             display = more_options.pop("display", self.display)
             merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent.arun(...)`")
             return await self._arun(prompt, as_list(images), output, merged, display)
@@ -280,6 +295,7 @@ class Agent:
         The options are checked now, before the first event (as in `run`).
         """
         try:
+            _check_prompt(prompt)
             merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.stream(...)`")
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
@@ -290,6 +306,7 @@ class Agent:
                 options: dict[str, Any] | None = None, **more_options: Any) -> AsyncRunStream:
         """`async for event in agent.astream(...)`; `.reply` once exhausted."""
         try:
+            _check_prompt(prompt)
             merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.astream(...)`")
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
@@ -803,6 +820,21 @@ _AGENT_KEYWORDS = ("model", "tools", "system", "relay", "max_turns", "parallel_t
                    "output", "output_retries", "options")
 _STREAM_KEYWORDS = ("prompt", "images", "output", "options")
 _RUN_KEYWORDS = (*_STREAM_KEYWORDS, "display")
+
+
+@functools.cache
+def _setup_checks() -> dict[str, Any]:
+    from agentkit._api import _checks
+
+    return _checks(Agent._setup)
+
+
+def _check_prompt(prompt: Any) -> None:
+    if prompt is not None and not isinstance(prompt, str):
+        raise ConfigurationError(
+            f"The prompt must be a str (or None to continue the conversation); got {type(prompt).__name__} "
+            f"{prompt!r:.80}. Pass text, e.g. `agent(str(value))`; images go in `images=[...]`."
+        )
 
 
 def _model_options(given: dict[str, Any], unchecked: dict[str, Any] | None, keywords: Sequence[str],

@@ -74,6 +74,29 @@ def test_a_misspelled_keyword_raises_at_once_with_did_you_mean(relay: Any, call:
     assert len(relay.emulator.log) == before  # nothing was sent
 
 
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda r: ak.Agent("gpt-4o", relay="https://relay.example"), "`ak.emulator.serve()`"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, max_turns="5"), "must be an int; got str '5'"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, system=["Be brief."]), "must be a str or None"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, approve=True), "must be a function"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False)(42), "The prompt must be a str"),
+        (lambda r: ak.Agent("gpt-4o", relay=r, display=False).stream(["a", "b"]), "The prompt must be a str"),
+        (lambda r: ak.Relay("https://relay.example", timeout="30"), "must be a number; got str '30'"),
+        (lambda r: ak.Relay(api_key="sk-x"), "'base_url'"),
+        (lambda r: ak.Relay("https://relay.example", dialects="klingon"), "Unknown dialect"),
+        (lambda r: ak.emulator.serve(port="8080"), "must be an int"),
+        (lambda r: ak.tool(get_weather, timeout="3"), "must be a number or None"),
+    ],
+)
+def test_a_wrong_value_fails_at_once_with_the_type_expected(relay: Any, call: Any, says: str) -> None:
+    before = len(relay.emulator.log)
+    error = _raises(lambda: call(relay))
+    assert says in str(error)
+    assert len(relay.emulator.log) == before
+
+
 def test_arun_checks_keywords_before_anything_is_sent(relay: Any) -> None:
     import asyncio
 

@@ -14,7 +14,7 @@ import pytest
 
 import agentkit as ak
 from agentkit import approval
-from agentkit.display import live, resolve
+from agentkit.display import resolve
 from agentkit.display.widget import LiveView
 from agentkit.emulator import Call, Turn
 from agentkit.events import RunFinished, TextDelta, TurnFinished, TurnStarted

@@ -452,7 +452,7 @@ def test_bad_timeout_is_a_configuration_error(timeout: object) -> None:
     def noop() -> None:
         """Do nothing."""
 
-    with pytest.raises(ak.ConfigurationError, match="must be a (positive )?number"):
+    with pytest.raises(ak.ConfigurationError, match=r"must be a (positive )?number"):
         tool(timeout=timeout)(noop)  # type: ignore[call-overload]
 
 

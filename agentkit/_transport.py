@@ -19,6 +19,8 @@ from typing import Any, Literal, Protocol
 
 import httpx2
 
+from agentkit.retry import mark_sent
+
 __all__ = ["AnswerTooLarge", "AsyncDoorFindingTransport", "AsyncFailoverTransport", "AsyncGuardedTransport",
            "BearerAuth", "DoorFindingTransport", "FailoverTransport", "GuardedTransport", "door_verdict",
            "guard", "origin", "rewrite"]
@@ -328,8 +330,6 @@ class _Guard:
             for name in CREDENTIAL_HEADERS:
                 request.headers.pop(name, None)
         if self.mark:
-            from agentkit.retry import mark_sent
-
             mark_sent(request.url.path)
         return None if self.deadline is None else time.monotonic() + self.deadline
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -791,33 +790,3 @@ async def test_a_continued_stream_is_one_answer() -> None:
     )
     assert len(server.sent) == 2 and server.sent[1]["contents"] == server.sent[0]["contents"]
     assert (turn.message.text, turn.finish_reason) == ("Hello world.", "stop")
-
-
-class _Chunks:
-    """`client.models` whose stream is an async generator we can watch being closed."""
-
-    def __init__(self, chunks: list[Any]) -> None:
-        self.chunks = chunks
-        self.closed = False
-        self.models = self
-
-    async def generate_content_stream(self, **kwargs: Any) -> AsyncIterator[Any]:
-        async def generator() -> AsyncIterator[Any]:
-            try:
-                for chunk in self.chunks:
-                    yield chunk
-            finally:
-                self.closed = True
-
-        return generator()
-
-
-async def test_the_stream_closes_the_response_when_the_consumer_stops_early() -> None:
-    from google.genai import types
-
-    chunks = [types.GenerateContentResponse.model_validate(_chunk([{"text": w}])) for w in ("a", "b", "c")]
-    client = _Chunks(chunks)
-    generator: Any = dialect.stream(client, dialect.encode(ModelRequest("m", [Message.user("hi")])))
-    assert await anext(generator) == TextDelta("a")
-    await generator.aclose()
-    assert client.closed

@@ -149,7 +149,6 @@ class Agent:
             raise ConfigurationError(f"`output_retries` must be an int of at least 0; got {output_retries!r}.")
         self.output_retries = output_retries
         # The structured-output mode that worked per (dialect, model) after a relay rejected one.
-        self._output_modes: dict[tuple[str, str], Any] = {}
         if output is not None:
             _structured(output)  # a bad output type is a developer mistake: say so now
         self.options = options
@@ -363,7 +362,7 @@ class Agent:
             from agentkit.output import OutputRun
 
             asking = OutputRun(structured, dialect=dialect, model=name, tools=self.tools,
-                               retries=self.output_retries, modes=self._output_modes)
+                               retries=self.output_retries, modes=self.relay.output_modes)
         limit = self.max_turns  # re-asks for a valid structured answer raise it: they are not the model's turns
         try:
             turn = 0
@@ -418,6 +417,13 @@ class Agent:
                             "Rephrase the request, or ask without `output=`.",
                             refusal=result.refusal,
                         )
+                    dropped = asking.dropped(result)
+                    if dropped is not None and asking.fall_back(None, dropped=dropped):
+                        # The relay dropped how the answer was asked for: as after a 400, the answer
+                        # is not kept and the request goes again the next way (not a turn).
+                        self.history.pop()
+                        turn -= 1
+                        continue
                     verdict = asking.judge(result)
                     if verdict.kind == "answer":
                         if verdict.results:

@@ -12,8 +12,9 @@ against what the dialect showed (`shown_parameters`, as for tool arguments).
 Three ways to ask (:data:`OutputMode`): "native" (the above), "tool" (a forced `final_result` tool
 whose arguments are the answer) and "prompt" (the schema in the system prompt, JSON parsed from
 the text). The agent starts where the dialect says (`output_mode`: native, unless the model cannot
-take it together with tools) and falls back when a relay rejects the parameter (see
-`agentkit.agent`). The answer is parsed (code fences and surrounding prose tolerated), validated
+take it together with tools) and falls back when a relay rejects the parameter, or when the answer
+shows the relay dropped it on the way (prose where JSON was asked: `OutputRun.dropped`); see
+`agentkit.agent`. What works is remembered per relay and model (`Relay.output_modes`). The answer is parsed (code fences and surrounding prose tolerated), validated
 with jsonschema against the schema the dialect was shown, then converted with pydantic's
 `TypeAdapter.validate_python`; every problem becomes one sentence the model can act on when it is
 asked again. A root that is not an object (`list[Item]`, `int`, a union) is wrapped as
@@ -488,7 +489,7 @@ class Verdict:
 class OutputRun:
     """One run's structured-output state: how the answer is asked for, re-asks left, partial objects.
 
-    The mode starts at what worked last time for this dialect and model (`modes`, kept by the agent),
+    The mode starts at what worked last time for this dialect and model (`modes`, kept by the relay),
     else where the dialect says (its `output_mode`: "native", or "tool" for a model that rejects a
     response schema together with tools, like Gemini before Gemini 3). Re-asks (`retries`) answer an
     invalid answer with the validation errors and do not count as turns against `max_turns`.
@@ -543,16 +544,16 @@ class OutputRun:
     def instructions(self) -> str | None:
         return self.output.instructions() if self.mode == "prompt" else None
 
-    def fall_back(self, error: Exception) -> bool:
-        """Switch to the next mode after the relay rejected this one (HTTP 400); False when none is left.
+    def fall_back(self, error: Exception | None, *, dropped: str | None = None) -> bool:
+        """Switch to the next mode after the relay rejected this one (HTTP 400), or after an answer showed
+        it was dropped on the way (`dropped`, from :meth:`dropped`); False when none is left.
 
-        Says so with an :class:`OutputFallbackWarning` (once per agent, dialect and model: the mode
+        Says so with an :class:`OutputFallbackWarning` (once per relay, dialect and model: the mode
         that works is remembered). Any 400 counts, because relays word the rejection differently;
         when every mode is rejected, the first error is the one raised (see `first_error`).
         """
         following = _NEXT_MODE[self.mode]
-        message = str(getattr(error, "message", "") or error)
-        if self._first_error is None:
+        if self._first_error is None and error is not None:
             self._first_error = error
         if following is None:
             return False
@@ -561,11 +562,17 @@ class OutputRun:
             what += f" ({_NATIVE_PARAMETER.get(self.dialect, 'its parameter')})"
         import warnings
 
+        if dropped is not None:
+            why = (f"The answer of model {self.model!r} on the `{self.dialect}` door ignored {what}: {dropped}, so "
+                   "the relay (or a gateway on the way) dropped it")
+        else:
+            message = str(getattr(error, "message", "") or error)
+            why = (f"The relay rejected {what} for model {self.model!r} on the `{self.dialect}` door with HTTP 400 "
+                   f"({message.strip().rstrip('.')})")
         warnings.warn(
             OutputFallbackWarning(
-                f"The relay rejected {what} for model {self.model!r} on the `{self.dialect}` door with HTTP 400 "
-                f"({message.strip().rstrip('.')}); retrying with {_DESCRIBE_MODE[following]}. "
-                "This agent keeps using that for this model."
+                f"{why}; retrying with {_DESCRIBE_MODE[following]}. "
+                "agentkit keeps using that for this model on this relay."
             ),
             stacklevel=2,
         )
@@ -573,6 +580,31 @@ class OutputRun:
         self.mode = following
         self._modes[(self.dialect, self.model)] = following
         return True
+
+    def dropped(self, turn: Any) -> str | None:
+        """Why this answer shows that the way it was asked for never reached the model, or None.
+
+        Trust, then verify: translating relays and gateways silently drop what they do not map (an
+        Anthropic `output_config`, a Gemini response schema, a forced `tool_choice`). An API that
+        honours the native format answers JSON, and one that honours a forced tool call calls it;
+        prose with no JSON in it, from a turn that calls no tool and was not cut short, means the
+        request lost its format on the way. JSON that fails the schema is the model's slip instead,
+        and is re-asked as usual.
+        """
+        message = turn.message
+        if message.tool_calls or _NEXT_MODE[self.mode] is None or turn.finish_reason == "length":
+            return None
+        text = message.text.strip()
+        if not text or text.startswith(("{", "[", "```")):
+            return None
+        try:
+            _extract_json(text)
+        except OutputInvalid:
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            if self.mode == "native":
+                return f"it came back as prose, not JSON ({shown!r})"
+            return f"it answered in text without calling the forced tool `{self.final.name}` ({shown!r})"
+        return None
 
     # ---------------------------------------------------------------------------- streaming
 

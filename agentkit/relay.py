@@ -314,6 +314,9 @@ class Relay:
             weakref.WeakKeyDictionary()
         )
         self._models_cache: list[str] | None = None
+        #: How structured output is asked for, per (dialect, model), learned from this relay's answers:
+        #: "tool" or "prompt" once the native form was rejected (400) or dropped on the way (`agentkit.output`).
+        self.output_modes: dict[tuple[str, str], Any] = {}
         # A door not given (pasted or per-door URL) is looked for once, on its first request.
         self._finders: dict[str, DoorFinder] = {}
         if "anthropic" not in fixed:

@@ -275,6 +275,8 @@ class _Handler:
             return early
         if bad_json or body is None:
             return _respond(wire.render_error(ErrorSpec(400, _bad_json_message(self.door)), ctx))
+        if queued is not None and queued.kind == "ignore_fields":
+            body = queued.strip(body)
         try:
             chat = wire.parse(body, path_model=path_model, stream=ctx.streaming)
         except RequestError as exc:

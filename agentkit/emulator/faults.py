@@ -3,7 +3,8 @@
 Why: retry logic, error mapping and stream handling can only be tested against failures, and real
 relays fail in specific ways: an HTTP status with the vendor's error body (401, 402, 429 with
 `Retry-After`, 5xx), a slow answer, a connection closed before any response, a stream that stops
-half-way, a garbled SSE line, an error event inside a 200 stream, tool arguments that are not JSON.
+half-way, a garbled SSE line, an error event inside a 200 stream, tool arguments that are not JSON,
+and request fields a translating gateway silently drops because it does not map them.
 
 Faults wait in a queue. Each request takes the first rule that matches its door, path and model and
 still has uses left (`count`; None means every matching request). A rule with a `probability` below
@@ -16,7 +17,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 __all__ = ["Fault", "FaultKind", "FaultQueue", "FaultRule"]
 
@@ -28,6 +29,7 @@ FaultKind = Literal[
     "malformed_sse",
     "stream_error",
     "invalid_tool_args",
+    "ignore_fields",
 ]
 _KINDS: tuple[str, ...] = get_args(FaultKind)
 
@@ -44,6 +46,7 @@ class Fault:
         retry_after: Seconds sent in a `Retry-After` header ("http_error" only).
         seconds: A delay before the answer starts (any kind; the whole fault for "delay").
         after_events: For stream faults, how many events are sent before the fault strikes.
+        fields: For "ignore_fields", the request fields the model never sees (dotted paths).
     """
 
     kind: FaultKind
@@ -53,6 +56,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     after_events: int = 1
+    fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -67,6 +71,8 @@ class Fault:
             raise ValueError("A stream fault's after_events cannot be negative.")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError("A fault's retry_after cannot be negative.")
+        if (self.kind == "ignore_fields") != bool(self.fields):
+            raise ValueError("`fields` names what an 'ignore_fields' fault drops, and only such a fault has them.")
 
     @classmethod
     def http_error(
@@ -115,6 +121,32 @@ class Fault:
     def invalid_tool_args(cls) -> Fault:
         """Make the answer's tool-call arguments invalid JSON (object wires: arguments that fail the schema)."""
         return cls("invalid_tool_args")
+
+    @classmethod
+    def ignore_fields(cls, *fields: str) -> Fault:
+        """Answer as if the request lacked `fields` (dotted paths such as "generationConfig.responseJsonSchema").
+
+        This is what a translating gateway does with a parameter it does not map: no error, the model
+        simply never sees it (an Anthropic `output_config` dropped on the way, say). The request log
+        still shows what the client sent.
+        """
+        if not fields or not all(isinstance(f, str) and f for f in fields):
+            raise ValueError(f"`Fault.ignore_fields` needs the names of the fields to drop; got {fields!r}.")
+        return cls("ignore_fields", fields=tuple(fields))
+
+    def strip(self, body: Any) -> Any:
+        """A copy of `body` without this fault's `fields` (the body itself is left as the log keeps it)."""
+        import copy
+
+        kept = copy.deepcopy(body)
+        for path in self.fields:
+            *parents, last = path.split(".")
+            node: object = kept
+            for name in parents:
+                node = node.get(name) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                node.pop(last, None)
+        return kept
 
 
 @dataclass

@@ -12,7 +12,6 @@ import dataclasses
 import enum
 import json
 import warnings
-from collections.abc import Iterator
 from typing import Any, Literal, TypedDict
 
 import pydantic
@@ -85,17 +84,6 @@ TYPES: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def relay() -> Iterator[Any]:
-    with ak.emulator.serve() as relay:
-        yield relay
-
-
-@pytest.fixture(autouse=True)
-def _fresh(relay: Any) -> None:
-    relay.emulator.reset()
-
-
 def _native(record: Any) -> dict[str, Any] | None:
     """The schema a request carried natively, read from the wire body of its door."""
     body = record.body
@@ -142,7 +130,7 @@ def test_every_output_type_in_every_dialect(relay: Any, model: str, label: str) 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_an_invalid_first_answer_is_repaired_by_asking_again(relay: Any, model: str) -> None:
-    relay.emulator.script("Sure! Here is the order you wanted.")
+    relay.emulator.script('{"customer": "Ada", "items": [')  # cut short: JSON, but not valid
     agent = ak.Agent(model, relay=relay, display=False, max_turns=1)  # re-asks are not turns
     reply = agent("Order for Ada: 2 pieces of cake to 1 High Street, Oxford, green.", output=Order)
     assert isinstance(reply.output, Order)
@@ -162,7 +150,7 @@ def test_schema_errors_are_sent_back_field_by_field(relay: Any, model: str) -> N
 
 @pytest.mark.parametrize("model", MODELS)
 def test_when_every_re_ask_fails_the_raw_answer_is_kept(relay: Any, model: str) -> None:
-    relay.emulator.script("nope", "still nope", '{"x": 1}')
+    relay.emulator.script('{"x": ', '{"x": 1, "y": ', '{"x": 1}')
     agent = ak.Agent(model, relay=relay, display=False, output_retries=2)
     with pytest.raises(ak.OutputValidationError) as caught:
         agent("A point please", output=Point)
@@ -177,7 +165,7 @@ def test_when_every_re_ask_fails_the_raw_answer_is_kept(relay: Any, model: str) 
 
 
 def test_output_retries_zero_raises_at_once(relay: Any) -> None:
-    relay.emulator.script("nope")
+    relay.emulator.script('{"x": "one"}')
     with pytest.raises(ak.OutputValidationError):
         ak.Agent("gpt-4o", relay=relay, display=False, output_retries=0)("x", output=Point)
     assert len(relay.emulator.log) == 1

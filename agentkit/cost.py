@@ -220,10 +220,10 @@ class Spend:
             self._items.append((None, "", usage, cost))
             self._usage = self._usage + usage
 
-    def extend(self, other: Spend) -> None:
-        """Add every request of `other`."""
+    def extend(self, other: Spend, *, start: int = 0) -> None:
+        """Add the requests of `other` from its `start`-th on (all by default)."""
         with other._lock:
-            items = list(other._items)
+            items = other._items[start:]
         with self._lock:
             for item in items:
                 self._items.append(item)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
 from agentkit._api import as_list, check_keywords, check_values, close_matches, trim
-from agentkit.cost import Cost, Spend, as_amount
+from agentkit.cost import Spend, Spending, as_amount
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
@@ -72,7 +72,7 @@ _log = logging.getLogger("agentkit")
 Approver = Callable[[ToolCallPart], "bool | Any"]
 
 
-class Agent:
+class Agent(Spending):
     """A conversation with a model that can call tools.
 
     Args:
@@ -181,16 +181,7 @@ class Agent:
         self._spend = Spend()
 
     # ------------------------------------------------------------------ properties
-
-    @property
-    def usage(self) -> Usage:
-        """Tokens of every request this agent made, over its whole life (every run, `reset()` too)."""
-        return self._spend.usage
-
-    @property
-    def cost(self) -> Cost | None:
-        """What every request this agent made cost (runs stopped by an error included); None if one has no price."""
-        return self._spend.cost
+    # `usage` and `cost` (from `Spending`): every request of the agent's life, `reset()` or not.
 
     @property
     def model(self) -> str:
@@ -379,7 +370,6 @@ class Agent:
         module = load(dialect)
         structured = _structured(output if output is not None else self.output)
         merged = {**self.options, **options}
-        cache = merged.pop("cache", self.cache)  # agentkit's own switch: never sent to the vendor
         if self.max_cost is not None:
             self._check_priced(name)
         if prompt is not None or images:
@@ -416,7 +406,7 @@ class Agent:
                 if self.max_cost is not None:
                     self._check_budget(spend, self.max_cost, turn)
                 yield TurnStarted(turn, name, dialect)
-                request = self._request(name, merged, asking, cache_key=self._cache_key if cache else None)
+                request = self._request(name, merged, asking, cache_key=self._cache_key if self.cache else None)
                 result: Turn | None = None
                 try:
                     async with contextlib.aclosing(

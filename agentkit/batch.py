@@ -51,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentkit.cost import Cost, Spend, as_amount
+from agentkit.cost import Cost, Spend, Spending, as_amount
 from agentkit.errors import BudgetExceededError, ConfigurationError
 from agentkit.messages import Usage
 
@@ -68,7 +68,7 @@ Input = str | Mapping[str, Any]
 _CACHE_VERSION = 1
 
 
-class BatchResult(list[Any]):
+class BatchResult(list[Any], Spending):
     """One entry per input, in input order: its `ak.Reply`, or the exception it ended with.
 
     Attributes:
@@ -86,14 +86,6 @@ class BatchResult(list[Any]):
         self.cached = cached
         self.elapsed = elapsed
         self._spend = spend if spend is not None else Spend()
-
-    @property
-    def usage(self) -> Usage:
-        return self._spend.usage
-
-    @property
-    def cost(self) -> Cost | None:
-        return self._spend.cost
 
     @property
     def errors(self) -> dict[int, BaseException]:

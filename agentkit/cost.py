@@ -30,7 +30,7 @@ from typing import Any
 from agentkit.errors import ConfigurationError
 from agentkit.messages import Usage
 
-__all__ = ["Cost", "Price", "Pricing", "Spend", "as_amount", "list_price"]
+__all__ = ["Cost", "Price", "Pricing", "Spend", "Spending", "as_amount", "list_price"]
 
 #: The keys of a `prices=` entry: prices per 1M tokens.
 PRICE_KEYS = ("input", "output", "cached_input", "cache_write")
@@ -66,7 +66,9 @@ def _four_digits(amount: Decimal) -> str:
     if amount == 0:
         return "0"
     places = max(2, 3 - math.floor(math.log10(abs(amount))))  # four significant digits, at least cents
-    return f"{amount:.{places}f}"
+    shown = f"{amount:.{places}f}"
+    whole, _, cents = shown.partition(".")
+    return f"{whole}.{cents[:2]}{cents[2:].rstrip('0')}"
 
 
 def as_amount(value: Any, what: str) -> Decimal:
@@ -257,3 +259,19 @@ class Spend:
 
     def __repr__(self) -> str:
         return f"Spend({len(self._items)} requests)"
+
+
+class Spending:
+    """`usage` and `cost` read from a `_spend`: what an agent (over its life) or a batch spent."""
+
+    _spend: Spend
+
+    @property
+    def usage(self) -> Usage:
+        """The tokens of every request made, summed (failed and stopped runs included)."""
+        return self._spend.usage
+
+    @property
+    def cost(self) -> Cost | None:
+        """What every request made cost (`ak.Cost`); None if one had no price."""
+        return self._spend.cost

@@ -171,9 +171,7 @@ class Agent(Spending):
 
     def _setup_spending(self, max_cost: float | Decimal | None, cache: bool) -> None:
         check_values({"max_cost": max_cost, "cache": cache}, _spending_checks(), "`ak.Agent(...)`")
-        self.max_cost: Decimal | None = None if max_cost is None else as_amount(max_cost, "`max_cost=`")
-        if self.max_cost is not None and self.max_cost <= 0:
-            raise ConfigurationError(f"`max_cost=` must be more than 0; got {max_cost!r}. Leave it out for no limit.")
+        self.max_cost = max_cost
         self.cache = cache
         # One key per agent, the same on every request: the OpenAI doors route requests with the
         # same key to the same cache (copies made by `ak.batch` share it, and their prefix).
@@ -181,6 +179,18 @@ class Agent(Spending):
         self._spend = Spend()
 
     # ------------------------------------------------------------------ properties
+
+    @property
+    def max_cost(self) -> Decimal | None:
+        """The most one run may spend, in the relay's currency (an exact Decimal), or None for no limit."""
+        return self._max_cost
+
+    @max_cost.setter
+    def max_cost(self, value: float | Decimal | None) -> None:
+        amount = None if value is None else as_amount(value, "`max_cost=`")
+        if amount is not None and amount <= 0:
+            raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
+        self._max_cost = amount
     # `usage` and `cost` (from `Spending`): every request of the agent's life, `reset()` or not.
 
     @property

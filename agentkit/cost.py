@@ -257,6 +257,15 @@ class Spend:
                 self._priced += 1
             return None if self._unpriced else self._total
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied and pickled with a reply (`copy.deepcopy`, `dataclasses.asdict`), without its lock."""
+        with self._lock:
+            return {key: value for key, value in vars(self).items() if key != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         return f"Spend({len(self._items)} requests)"
 

@@ -303,6 +303,10 @@ class BudgetExceededError(AgentkitError):
         self.max_cost = max_cost
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only fields: kept through pickling (multiprocessing, nbclient) as the state.
+        return type(self), (str(self),), self.__dict__.copy()
+
 
 class StreamErrorEvent(Exception):
     """An `error` event inside a 200 stream, as a dialect's stream reader met it; not yet an agentkit error.

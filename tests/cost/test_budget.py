@@ -43,7 +43,8 @@ def test_a_run_stops_before_its_next_request_once_it_has_spent_max_cost(em: Emul
     assert any(m.tool_calls for m in agent.history) and _every_call_answered(agent.history)
     assert agent.cost == error.spent  # the stopped run's spend counts
     # A larger budget continues from where it stopped.
-    agent.max_cost = Decimal(1000)
+    agent.max_cost = 1000
+    assert agent.max_cost == Decimal(1000)
     reply = agent()
     assert reply.text and _every_call_answered(agent.history)
     assert agent.cost is not None and agent.cost.amount > error.spent.amount
@@ -66,9 +67,12 @@ def test_max_cost_needs_a_price_and_says_so_before_any_request(em: Emulator, rel
 @pytest.mark.parametrize(("value", "message"), [
     (0, "more than 0"), (-1, "at least 0"), ("a lot", "must be a number"), (True, "must be"),
 ])
-def test_a_bad_max_cost_is_refused_at_construction(relay: ak.Relay, value: object, message: str) -> None:
+def test_a_bad_max_cost_is_refused_at_once(relay: ak.Relay, value: object, message: str) -> None:
     with pytest.raises(ak.ConfigurationError, match=message):
         ak.Agent("gpt-4o", relay=relay, max_cost=value)  # type: ignore[arg-type]
+    agent = ak.Agent("gpt-4o", relay=relay)
+    with pytest.raises(ak.ConfigurationError, match=message):
+        agent.max_cost = value  # type: ignore[assignment]
 
 
 def test_a_batch_starts_no_input_once_spent_and_returns_the_rest_as_errors(em: Emulator) -> None:
@@ -92,3 +96,20 @@ def test_a_batch_shows_its_cost_in_the_progress_bar(em: Emulator, relay: ak.Rela
     result = ak.batch(ak.Agent("gpt-4o", relay=relay, display=False), ["One", "Two"], progress=True)
     assert result.cost is not None
     assert f"cost={result.cost}" in capsys.readouterr().err
+
+
+def test_the_budget_error_and_a_reply_with_its_cost_survive_pickling_and_copying(em: Emulator) -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    relay = _relay(em)
+    agent = ak.Agent("deepseek-r1", tools=[get_weather], relay=relay, display=False, max_cost=0.01)
+    with pytest.raises(ak.BudgetExceededError) as caught:
+        agent("What is the weather in Paris?")
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (str(again), again.spent, again.max_cost) == (str(caught.value), caught.value.spent, Decimal("0.01"))
+    reply = ak.Agent("deepseek-r1", relay=relay, display=False)("Hello")
+    assert pickle.loads(pickle.dumps(reply)).cost == reply.cost
+    assert copy.deepcopy(reply).cost == reply.cost
+    assert dataclasses.asdict(reply)["usage"]["input_tokens"] == reply.usage.input_tokens

@@ -16,6 +16,7 @@ from agentkit.errors import (
     AgentkitError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     EmptyAnswerError,
     InsufficientBalanceError,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Agent": "agentkit.agent",
+    "Cost": "agentkit.cost",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
     "Relay": "agentkit.relay",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from agentkit import emulator, events, images, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
+    from agentkit.cost import Cost
     from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
     from agentkit.relay import Relay
@@ -70,7 +73,9 @@ __all__ = [
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigurationError",
+    "Cost",
     "DIALECTS",
     "EmptyAnswerError",
     "Image",

@@ -20,16 +20,20 @@ import functools
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
 from agentkit._api import as_list, check_keywords, check_values, close_matches, trim
+from agentkit.cost import Spend, Spending, as_amount
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
     AgentkitError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     EmptyAnswerError,
     MaxTurnsExceeded,
@@ -68,7 +72,7 @@ _log = logging.getLogger("agentkit")
 Approver = Callable[[ToolCallPart], "bool | Any"]
 
 
-class Agent:
+class Agent(Spending):
     """A conversation with a model that can call tools.
 
     Args:
@@ -85,6 +89,11 @@ class Agent:
             pydantic can validate, or a JSON Schema dict (see `run`; `reply.output` holds the result).
         output_retries: How many times an invalid structured answer is sent back to the model with
             what is wrong before `ak.OutputValidationError`. Re-asks do not count against `max_turns`.
+        max_cost: The most one run (one `agent(...)` call) may spend, in the relay's currency: once
+            its requests have cost that much, it stops before its next request with
+            `ak.BudgetExceededError` (the history stays valid). Needs a price for the model.
+        cache: Send prompt-caching hints (the default): Anthropic `cache_control` breakpoints, and a
+            `prompt_cache_key` (stable for this agent) on the OpenAI doors. False sends none.
         options: Model options passed through unchecked, as a dict (for a dialect's own parameter
             whose name looks like a misspelling of one of agentkit's; see below).
         **options: Model options, passed through (`temperature`, `max_tokens`, `top_p`, `stop`,
@@ -107,12 +116,15 @@ class Agent:
         approve: Approver | None = None,
         output: Any = None,
         output_retries: int = 2,
+        max_cost: float | Decimal | None = None,
+        cache: bool = True,
         options: dict[str, Any] | None = None,
         **more_options: Any,
     ) -> None:
         try:
             self._setup(model, tools, system, relay, max_turns, parallel_tools, display, approve, output,
                         output_retries, _model_options(more_options, options, _AGENT_KEYWORDS, "`ak.Agent(...)`"))
+            self._setup_spending(max_cost, cache)
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
@@ -156,7 +168,29 @@ class Agent:
         self.history: list[Message] = History()
         self._lock = threading.Lock()
 
+    def _setup_spending(self, max_cost: float | Decimal | None, cache: bool) -> None:
+        check_values({"max_cost": max_cost, "cache": cache}, _spending_checks(), "`ak.Agent(...)`")
+        self.max_cost = max_cost
+        self.cache = cache
+        # One key per agent, the same on every request: the OpenAI doors route requests with the
+        # same key to the same cache (copies made by `ak.batch` share it, and their prefix).
+        self._cache_key = f"agentkit-{uuid.uuid4().hex}"
+        self._spend = Spend()
+
     # ------------------------------------------------------------------ properties
+
+    @property
+    def max_cost(self) -> Decimal | None:
+        """The most one run may spend, in the relay's currency (an exact Decimal), or None for no limit."""
+        return self._max_cost
+
+    @max_cost.setter
+    def max_cost(self, value: float | Decimal | None) -> None:
+        amount = None if value is None else as_amount(value, "`max_cost=`")
+        if amount is not None and amount <= 0:
+            raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
+        self._max_cost = amount
+    # `usage` and `cost` (from `Spending`): every request of the agent's life, `reset()` or not.
 
     @property
     def model(self) -> str:
@@ -345,12 +379,15 @@ class Agent:
         module = load(dialect)
         structured = _structured(output if output is not None else self.output)
         merged = {**self.options, **options}
+        if self.max_cost is not None:
+            self._check_priced(name)
         if prompt is not None or images:
             self.history.append(Message.user(prompt or "", *(_as_image(i) for i in images)))
         elif not self.history:
             raise ConfigurationError("There is no prompt and no history to continue from; pass a prompt.")
 
         usage = Usage()
+        spend = Spend()
         records: dict[str, ToolCall] = {}
         last: Message | None = None
         turns = 0
@@ -375,8 +412,10 @@ class Agent:
                         max_turns=self.max_turns,
                     )
                 turns = turn
+                if self.max_cost is not None:
+                    self._check_budget(spend, self.max_cost, turn)
                 yield TurnStarted(turn, name, dialect)
-                request = self._request(name, merged, asking)
+                request = self._request(name, merged, asking, cache_key=self._cache_key if self.cache else None)
                 result: Turn | None = None
                 try:
                     async with contextlib.aclosing(
@@ -408,6 +447,8 @@ class Agent:
                 answered = True
                 last = message
                 usage = usage + result.usage
+                spend.add(self.relay.pricing, name, result.usage)
+                self._spend.add(self.relay.pricing, name, result.usage)
                 yield TurnFinished(turn, message, result.usage)
                 if asking is not None:
                     asking.new_turn()
@@ -470,20 +511,44 @@ class Agent:
             messages=list(self.history[start:]),
             turns=turns,
             elapsed=time.perf_counter() - started,
+            spend=spend,
         )
         yield RunFinished(reply)
 
-    def _request(self, name: str, options: dict[str, Any], asking: Any) -> ModelRequest:
+    def _check_priced(self, name: str) -> None:
+        """`max_cost=` needs a price for the model: say so before the first request, not after it."""
+        if not self.relay.pricing.knows(name):
+            currency = self.relay.pricing.currency
+            raise ConfigurationError(
+                f"`max_cost={self.max_cost}` needs a price for the model {name!r}, and it has none in {currency}. "
+                f"Pass `ak.Relay(..., prices={{{name!r}: {{'input': ..., 'output': ...}}}})` (per 1M tokens), "
+                "or leave out `max_cost=`."
+            )
+
+    def _check_budget(self, spend: Spend, limit: Decimal, turn: int) -> None:
+        """Stop the run before its next request once it has spent `limit` (the history is repaired as after any error)."""
+        spent = spend.cost
+        if spent is not None and spent.amount >= limit:
+            raise BudgetExceededError(
+                f"The run stopped before request {turn}: it has spent {spent} ({spent.amount} {spent.currency}), "
+                f"reaching `max_cost={limit}`. Raise `max_cost=` (or set `agent.max_cost`), or call `agent()` "
+                "to continue from here with a new budget.",
+                spent=spent,
+                max_cost=limit,
+            )
+
+    def _request(self, name: str, options: dict[str, Any], asking: Any, *, cache_key: str | None) -> ModelRequest:
         """The next model request; a structured-output run adds its output spec, final tool or instructions."""
         if asking is None:
-            return ModelRequest(model=name, history=self._with_system(), tools=self.tools, options=options)
+            return ModelRequest(model=name, history=self._with_system(), tools=self.tools, options=options,
+                                cache_key=cache_key)
         history = self._with_system()
         instructions = asking.instructions
         if instructions:
             leading = next((i for i, m in enumerate(history) if m.role != "system"), len(history))
             history.insert(leading, Message.system(instructions))
         return ModelRequest(model=name, history=history, tools=asking.tools, options=asking.options(options),
-                            output=asking.spec, tool_choice=asking.tool_choice)
+                            output=asking.spec, tool_choice=asking.tool_choice, cache_key=cache_key)
 
     def _with_system(self) -> list[Message]:
         if self.system and not (self.history and self.history[0].role == "system"):
@@ -823,7 +888,7 @@ ALIASES = {
 }
 
 _AGENT_KEYWORDS = ("model", "tools", "system", "relay", "max_turns", "parallel_tools", "display", "approve",
-                   "output", "output_retries", "options")
+                   "output", "output_retries", "max_cost", "cache", "options")
 _STREAM_KEYWORDS = ("prompt", "images", "output", "options")
 _RUN_KEYWORDS = (*_STREAM_KEYWORDS, "display")
 
@@ -833,6 +898,13 @@ def _setup_checks() -> dict[str, Any]:
     from agentkit._api import _checks
 
     return _checks(Agent._setup)
+
+
+@functools.cache
+def _spending_checks() -> dict[str, Any]:
+    from agentkit._api import _checks
+
+    return _checks(Agent._setup_spending)
 
 
 def _check_prompt(prompt: Any) -> None:

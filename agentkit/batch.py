@@ -23,7 +23,12 @@ exception), and the batch goes on. With `cache=` (a JSONL file), every finished 
 appended as it completes, and a re-run skips the inputs found there (same input, same model) and
 returns their stored replies: an interrupted batch resumes where it stopped.
 
-Progress: a widget in notebooks (ipywidgets), tqdm elsewhere; `progress=False` for none.
+Spending: `result.usage` and `result.cost` total what the batch's requests cost (retries and failed
+runs included); with `max_cost=` (in the relay's currency) no input starts once that much is spent,
+and each input not started is an `ak.BudgetExceededError` entry (the batch returns, it does not raise).
+
+Progress: a widget in notebooks (ipywidgets), tqdm elsewhere; `progress=False` for none. Both show
+the cost so far.
 """
 
 from __future__ import annotations
@@ -42,10 +47,13 @@ import time
 import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentkit.errors import ConfigurationError
+from agentkit.cost import Cost, Spend, Spending, as_amount
+from agentkit.errors import BudgetExceededError, ConfigurationError
+from agentkit.messages import Usage
 
 if TYPE_CHECKING:
     from agentkit.agent import Agent
@@ -60,19 +68,24 @@ Input = str | Mapping[str, Any]
 _CACHE_VERSION = 1
 
 
-class BatchResult(list[Any]):
+class BatchResult(list[Any], Spending):
     """One entry per input, in input order: its `ak.Reply`, or the exception it ended with.
 
     Attributes:
         errors: `{index: exception}` for the inputs that failed.
         cached: How many entries came from the cache file rather than from new runs.
         elapsed: Seconds the batch took.
+        usage: The tokens of every request the batch made (retries and failed runs included).
+        cost: What those requests cost (`ak.Cost`), or None when a model has no price. Replies read
+            from the cache file cost nothing again.
     """
 
-    def __init__(self, entries: Iterable[Any] = (), *, cached: int = 0, elapsed: float = 0.0) -> None:
+    def __init__(self, entries: Iterable[Any] = (), *, cached: int = 0, elapsed: float = 0.0,
+                 spend: Spend | None = None) -> None:
         super().__init__(entries)
         self.cached = cached
         self.elapsed = elapsed
+        self._spend = spend if spend is not None else Spend()
 
     @property
     def errors(self) -> dict[int, BaseException]:
@@ -111,8 +124,9 @@ class BatchResult(list[Any]):
 
     def __repr__(self) -> str:
         failed = sum(isinstance(entry, BaseException) for entry in self)
+        cost = f", {self.cost}" if self._spend.requests and self.cost is not None else ""
         return (f"BatchResult({len(self)} inputs: {len(self) - failed} replies, {failed} errors, "
-                f"{self.cached} from the cache, {self.elapsed:.1f} s)")
+                f"{self.cached} from the cache, {self.elapsed:.1f} s{cost})")
 
 
 def batch(
@@ -124,6 +138,7 @@ def batch(
     retries: int = 2,
     cache: str | os.PathLike[str] | None = None,
     progress: bool | str = "auto",
+    max_cost: float | Decimal | None = None,
 ) -> BatchResult:
     """Run one independent conversation per input, `concurrency` at a time; results in input order.
 
@@ -138,17 +153,21 @@ def batch(
         cache: A JSONL file: finished conversations are appended as they complete, and inputs already
             there (same input and model) are not run again; their stored replies are returned.
         progress: `"auto"`/True: a widget in notebooks, tqdm elsewhere; False: none.
+        max_cost: The most the batch may spend, in the relay's currency: once its requests have cost
+            that much, no input starts (those not started are `ak.BudgetExceededError` entries);
+            runs already going finish.
 
     Returns:
         A `BatchResult`: a list with each input's `ak.Reply` or the exception it ended with, plus
-        `.errors`, `.replies`, `.texts`, `.outputs`, `.raise_errors()`.
+        `.errors`, `.replies`, `.texts`, `.outputs`, `.raise_errors()`, `.usage`, `.cost`.
 
     Works in scripts and in notebooks (where it runs on agentkit's background loop and updates the
     progress widget from the cell's thread).
     """
     from agentkit import _aio
 
-    plan = _Plan.make(agent, inputs, concurrency=concurrency, rate_limit=rate_limit, retries=retries, cache=cache)
+    plan = _Plan.make(agent, inputs, concurrency=concurrency, rate_limit=rate_limit, retries=retries, cache=cache,
+                      max_cost=max_cost)
     bar = _progress(progress, plan)
     if isinstance(bar, _WidgetBar) and _aio.in_running_loop():
         # A notebook cell: the batch runs on the background loop; the widget is redrawn from this thread.
@@ -174,9 +193,11 @@ async def abatch(
     retries: int = 2,
     cache: str | os.PathLike[str] | None = None,
     progress: bool | str = "auto",
+    max_cost: float | Decimal | None = None,
 ) -> BatchResult:
     """The async twin of `batch` (same arguments and result)."""
-    plan = _Plan.make(agent, inputs, concurrency=concurrency, rate_limit=rate_limit, retries=retries, cache=cache)
+    plan = _Plan.make(agent, inputs, concurrency=concurrency, rate_limit=rate_limit, retries=retries, cache=cache,
+                      max_cost=max_cost)
     return await plan.run(_progress(progress, plan))
 
 
@@ -187,8 +208,11 @@ class _Plan:
     """A checked batch: the inputs, where each one's agent comes from, and what is already cached."""
 
     def __init__(self, make_agent: Callable[[Any], Agent], inputs: list[Input], *, concurrency: int,
-                 rate_limit: float | None, retries: int, cache: _Cache | None) -> None:
+                 rate_limit: float | None, retries: int, cache: _Cache | None,
+                 max_cost: Decimal | None = None) -> None:
         self.make_agent = make_agent
+        self.max_cost = max_cost
+        self.spend = Spend()
         self.inputs = inputs
         self.concurrency = concurrency
         self.rate_limit = rate_limit
@@ -201,7 +225,7 @@ class _Plan:
 
     @classmethod
     def make(cls, agent: Any, inputs: Iterable[Input], *, concurrency: int, rate_limit: float | None,
-             retries: int, cache: str | os.PathLike[str] | None) -> _Plan:
+             retries: int, cache: str | os.PathLike[str] | None, max_cost: float | Decimal | None = None) -> _Plan:
         if isinstance(inputs, (str, bytes, Mapping)):
             raise ConfigurationError(
                 f"`inputs` must be a list of prompts (or of `arun` argument dicts), not one {type(inputs).__name__}; "
@@ -238,8 +262,11 @@ class _Plan:
                 f"`cache` must be a file path (str or pathlib.Path) such as 'runs.jsonl'; got {type(cache).__name__} "
                 f"{cache!r:.80}."
             )
+        limit = None if max_cost is None else as_amount(max_cost, "`max_cost=`")
+        if limit is not None and limit <= 0:
+            raise ConfigurationError(f"`max_cost=` must be more than 0; got {max_cost!r}. Leave it out for no limit.")
         return cls(_agent_source(agent), items, concurrency=concurrency, rate_limit=rate_limit,
-                   retries=retries, cache=_Cache(Path(cache)) if cache is not None else None)
+                   retries=retries, cache=_Cache(Path(cache)) if cache is not None else None, max_cost=limit)
 
     async def run(self, bar: _Bar | None) -> BatchResult:
         self.started = time.monotonic()
@@ -283,7 +310,7 @@ class _Plan:
             if bar is not None:
                 bar.update(final=True)
                 bar.close()
-        return BatchResult(results, cached=self.cached, elapsed=time.monotonic() - self.started)
+        return BatchResult(results, cached=self.cached, elapsed=time.monotonic() - self.started, spend=self.spend)
 
     async def _one(self, index: int, limits: _RateLimits) -> Any:
         item = self.inputs[index]
@@ -291,19 +318,49 @@ class _Plan:
         attempt = 0
         while True:
             agent: Agent | None = None
+            stopped = self._over_budget(index)
+            if stopped is not None:
+                return stopped
+            before = 0
             try:
                 agent = self.make_agent(item)  # a fresh conversation for every attempt
+                before = agent._spend.requests
                 limits.apply(agent.relay)
                 reply = await agent.arun(**kwargs)
             except Exception as exc:
+                if agent is not None:
+                    self.spend.extend(agent._spend, start=before)
                 if attempt < self.retries and getattr(exc, "retryable", False) and agent is not None:
                     attempt += 1
                     await asyncio.sleep(agent.relay.retry_policy.backoff(attempt))
                     continue
                 return exc
+            self.spend.extend(agent._spend, start=before)
             if self.cache is not None:
                 self.cache.store(item, agent, reply, index)
             return reply
+
+    def cost_shown(self) -> str:
+        """The cost so far for the progress bar ("" before any request, or when a model has no price)."""
+        if not self.spend.requests:
+            return ""
+        cost = self.spend.cost
+        return "" if cost is None else str(cost)
+
+    def _over_budget(self, index: int) -> BudgetExceededError | None:
+        """The entry of an input not started because the batch has spent its `max_cost`, else None."""
+        if self.max_cost is None:
+            return None
+        spent = self.spend.cost
+        if spent is None or spent.amount < self.max_cost:
+            return None
+        return BudgetExceededError(
+            f"Input {index} was not started: the batch had spent {spent} ({spent.amount} {spent.currency}), "
+            f"reaching `max_cost={self.max_cost}`. Run the inputs left again with a larger `max_cost=` "
+            "(with `cache=` a file, the finished ones are not run again).",
+            spent=spent,
+            max_cost=self.max_cost,
+        )
 
 
 def _agent_source(agent: Any) -> Callable[[Any], Agent]:
@@ -317,6 +374,7 @@ def _agent_source(agent: Any) -> Callable[[Any], Agent]:
             clone = copy.copy(template)
             clone.history = list(template.history)
             clone._lock = threading.Lock()
+            clone._spend = Spend()  # each input's spend is its own; the batch adds them up
             clone.display = False  # the batch shows one progress bar, not a live view per input
             return clone
 
@@ -599,6 +657,7 @@ def _reply_to_json(reply: Reply) -> dict[str, Any]:
         "model": reply.model,
         "dialect": reply.dialect,
         "usage": dataclasses.asdict(reply.usage),
+        "cost": None if reply.cost is None else {"amount": str(reply.cost.amount), "currency": reply.cost.currency},
         "tool_calls": [
             {"id": c.id, "name": c.name, "arguments": c.arguments, "result": _jsonable(c.result),
              "error": c.error, "duration": c.duration}
@@ -614,9 +673,13 @@ def _reply_to_json(reply: Reply) -> dict[str, Any]:
 
 def _reply_from_json(data: dict[str, Any], output_type: Any) -> Reply:
     from agentkit.history import from_dialect
-    from agentkit.messages import Usage
     from agentkit.reply import Reply, ToolCall
 
+    usage = Usage(**data.get("usage") or {})
+    spend = Spend()
+    cost: Any = data.get("cost")
+    with contextlib.suppress(Exception):  # a record from before costs were stored has none
+        spend.add_cost(Cost(Decimal(cost["amount"]), cost["currency"]), usage)
     output = data.get("output")
     if output is not None and output_type is not None and not isinstance(output_type, dict):
         try:
@@ -633,13 +696,14 @@ def _reply_from_json(data: dict[str, Any], output_type: Any) -> Reply:
         text=data["text"],
         model=data["model"],
         dialect=data["dialect"],
-        usage=Usage(**data.get("usage") or {}),
+        usage=usage,
         tool_calls=[ToolCall(**call) for call in data.get("tool_calls") or ()],
         reasoning=data.get("reasoning"),
         output=output,
         messages=messages,
         turns=data.get("turns", 0),
         elapsed=data.get("elapsed", 0.0),
+        spend=spend,
     )
 
 
@@ -665,6 +729,9 @@ class _Bar:
             parts.append(f"{plan.failed} failed")
         if plan.cached:
             parts.append(f"{plan.cached} from the cache")
+        cost = plan.cost_shown()
+        if cost:
+            parts.append(cost)
         return " · ".join(parts)
 
 
@@ -675,16 +742,20 @@ class _TqdmBar(_Bar):
 
         self._bar = tqdm(total=len(plan.inputs), desc="agentkit batch", unit="run", dynamic_ncols=True)
         self._shown = 0
-        self._failed = 0
+        self._postfix: dict[str, Any] = {}
 
     def update(self, *, final: bool = False) -> None:
         done = self.plan.done
         if done > self._shown:
             self._bar.update(done - self._shown)
             self._shown = done
-        if self.plan.failed != self._failed:
-            self._failed = self.plan.failed
-            self._bar.set_postfix(failed=self._failed, refresh=False)
+        shown: dict[str, Any] = {"failed": self.plan.failed} if self.plan.failed else {}
+        cost = self.plan.cost_shown()
+        if cost:
+            shown["cost"] = cost
+        if shown != self._postfix:
+            self._postfix = shown
+            self._bar.set_postfix(shown, refresh=False)
 
     def close(self) -> None:
         self._bar.close()

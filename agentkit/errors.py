@@ -24,6 +24,7 @@ The hierarchy::
     ├── OutputValidationError        structured output failed its schema after every re-ask
     ├── OutputRefusedError           the model refused to give the structured answer
     ├── AgentBusyError               the agent is already running (another thread, a nested call)
+    ├── BudgetExceededError          the run (or batch) spent its `max_cost`
     └── MaxTurnsExceeded             the run hit `max_turns` model requests
 
 Every relay error carries `.status`, `.message` (the relay's own words), `.dialect`, `.model` and
@@ -48,6 +49,7 @@ __all__ = [
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigurationError",
     "EmptyAnswerError",
     "InsufficientBalanceError",
@@ -287,6 +289,23 @@ class MaxTurnsExceeded(AgentkitError):
     def __init__(self, message: str, *, max_turns: int | None = None) -> None:
         self.max_turns = max_turns
         super().__init__(message)
+
+
+class BudgetExceededError(AgentkitError):
+    """A run spent its `max_cost` and stopped before its next request; the history stays valid.
+
+    In `ak.batch(..., max_cost=)`, the entry of each input not started once the batch had spent it.
+    `.spent` is what had been spent (an `ak.Cost`), `.max_cost` the limit (a `Decimal`).
+    """
+
+    def __init__(self, message: str, *, spent: Any = None, max_cost: Any = None) -> None:
+        self.spent = spent
+        self.max_cost = max_cost
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only fields: kept through pickling (multiprocessing, nbclient) as the state.
+        return type(self), (str(self),), self.__dict__.copy()
 
 
 class StreamErrorEvent(Exception):

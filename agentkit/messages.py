@@ -154,12 +154,22 @@ Part: TypeAlias = TextPart | ImagePart | ReasoningPart | ToolCallPart | ToolResu
 
 @dataclass
 class Usage:
-    """Token counts for one request, or summed over a run."""
+    """Token counts for one request, or summed over a run; one meaning per field in every dialect.
+
+    - `input_tokens`: every prompt token, cached or not. Anthropic reports cache reads and cache
+      writes apart from its `input_tokens`; they are added in here, as OpenAI and Gemini count them.
+    - `output_tokens`: every generated token, reasoning included (Gemini: candidates plus thoughts).
+    - `reasoning_tokens`: the part of `output_tokens` spent on reasoning (thinking, thoughts).
+    - `cached_tokens`: the part of `input_tokens` read from the vendor's prompt cache.
+    - `cache_write_tokens`: the part of `input_tokens` written to the prompt cache; non-zero only
+      where the vendor reports writes (Anthropic's `cache_creation_input_tokens`).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -167,6 +177,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
             self.cached_tokens + other.cached_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
         )
 
     @property

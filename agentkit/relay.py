@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentkit._api import checked_keywords
+from agentkit.cost import Pricing
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
 from agentkit.dialects.base import load
 from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error, remember_secret
@@ -249,6 +250,11 @@ class Relay:
             evenly; None for no limit. Assignable later (`relay.rate_limit = 600`).
         max_answer_bytes: The largest answer body accepted (default 64 MiB); a larger one is cut off
             and ends as `ak.UpstreamError` (code `answer_too_large`), not retried.
+        prices: This relay's own prices per 1M tokens, by the model name sent on the wire:
+            `{"deepseek-r1": {"input": 4, "output": 16, "cached_input": 1, "cache_write": 5}}`
+            (`cached_input` and `cache_write` default to `input`). They win over list prices.
+        currency: The currency of `prices=` and of `max_cost=` (default "USD"). The vendors' list
+            prices (USD) are used only on a USD relay; elsewhere a model without a price here costs None.
     """
 
     @checked_keywords("`ak.Relay(...)`")
@@ -270,6 +276,8 @@ class Relay:
         backoff: tuple[float, float] = (0.5, 8.0),
         rate_limit: float | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        prices: Mapping[str, Mapping[str, float | int | str]] | None = None,
+        currency: str = "USD",
     ) -> None:
         if isinstance(backup_urls, str):
             backup_urls = [backup_urls]
@@ -307,6 +315,8 @@ class Relay:
         self._rate: RateLimit | None = None
         self.rate_limit = rate_limit
         self.headers = dict(headers or {})
+        #: What a request costs through this relay (`prices=`, `currency=`, then list prices).
+        self.pricing = Pricing(prices, currency)
         self._key = _Secret(api_key or None)
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}

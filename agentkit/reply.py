@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentkit.cost import Cost, Spend
 from agentkit.messages import Message, Usage
 
 __all__ = ["Reply", "ToolCall"]
@@ -45,6 +46,14 @@ class Reply:
     """The messages this run added to the history (user prompt, assistant turns, tool results)."""
     turns: int = 0
     elapsed: float = 0.0
+    spend: Spend = field(default_factory=Spend, repr=False, compare=False)
+    """The run's model requests (model and usage each), which `cost` prices."""
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the run's requests cost (`ak.Cost`, an exact Decimal and a currency), or None when the
+        model has no price (see `ak.Relay(prices=...)`). Priced when first asked for."""
+        return self.spend.cost
 
     def __str__(self) -> str:
         return self.text

@@ -500,7 +500,53 @@ def encode(request: ModelRequest) -> dict[str, Any]:
             extra_body[key] = value
     if extra_body:
         kwargs["extra_body"] = extra_body
+    if request.cache_key is not None:
+        _mark_cache_breakpoints(kwargs)
     return kwargs
+
+
+#: Blocks Anthropic refuses `cache_control` on (its prompt-caching docs: thinking blocks are cached
+#: with the turn around them, never marked themselves).
+_UNMARKABLE = frozenset({"thinking", "redacted_thinking"})
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def _mark_cache_breakpoints(kwargs: dict[str, Any]) -> None:
+    """Mark prompt-cache breakpoints: the last tool, the last system block, the last block of the latest message.
+
+    Anthropic caches the prefix up to each breakpoint (tools, then system, then messages), and reads
+    the longest cached prefix on later requests: marking the end of the latest message caches the
+    whole conversation for the next turn. Three breakpoints in all (the API allows four), since
+    nothing else in an encoded request carries `cache_control`. The shared tool declarations and
+    the encoded blocks are copied where marked, never changed.
+    """
+    tools = kwargs.get("tools")
+    if tools and "cache_control" not in tools[-1]:
+        kwargs["tools"] = [*tools[:-1], {**tools[-1], "cache_control": _EPHEMERAL}]
+    system = kwargs.get("system")
+    if isinstance(system, str) and system:
+        kwargs["system"] = [{"type": "text", "text": system, "cache_control": _EPHEMERAL}]
+    messages = kwargs.get("messages") or []
+    if not messages:
+        return
+    content = messages[-1].get("content")
+    if isinstance(content, str):
+        if content:
+            messages[-1] = {**messages[-1], "content": [{"type": "text", "text": content, "cache_control": _EPHEMERAL}]}
+        return
+    if not isinstance(content, list):
+        return
+    for index in range(len(content) - 1, -1, -1):
+        block = content[index]
+        if not isinstance(block, dict) or block.get("type") in _UNMARKABLE:
+            continue
+        if block.get("type") == "text" and not block.get("text"):
+            continue  # an empty text block cannot be cached
+        if "cache_control" not in block:
+            marked = list(content)
+            marked[index] = {**block, "cache_control": _EPHEMERAL}
+            messages[-1] = {**messages[-1], "content": marked}
+        return
 
 
 def _thinking(reasoning: Any) -> dict[str, Any] | None:
@@ -641,6 +687,7 @@ def _usage(usage: Any) -> Usage:
         output_tokens=_count(usage.get("output_tokens")),
         reasoning_tokens=_count(details.get("thinking_tokens")) if isinstance(details, dict) else 0,
         cached_tokens=cache_read,
+        cache_write_tokens=cache_write,
     )
 
 

@@ -88,6 +88,9 @@ class ModelRequest:
     output: OutputSpec | None = None
     tool_choice: Literal["auto", "required", "none"] | str | None = None
     """None/"auto": the model decides; "required": must call a tool; "none": no tools; a tool name: that tool."""
+    cache_key: str | None = None
+    """Prompt caching: None sends no caching hints; else the agent's stable key (OpenAI doors send it as
+    `prompt_cache_key`; Anthropic marks `cache_control` breakpoints; Gemini caches implicitly)."""
 
 
 @dataclass

@@ -37,6 +37,7 @@ from agentkit.dialects.shared import arguments_text as _arguments_text
 from agentkit.dialects.shared import as_dict as _as_dict
 from agentkit.dialects.shared import body_as_extra as _body_as_extra
 from agentkit.dialects.shared import check_system as _check_system
+from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import effort_of as _effort_of
 from agentkit.dialects.shared import get as _get
 from agentkit.dialects.shared import image_from_url as _image_from_url
@@ -412,6 +413,8 @@ def encode(request: ModelRequest) -> dict[str, Any]:
     `reasoning` becomes `reasoning_effort`. Any other option is passed through unchanged.
     """
     kwargs: dict[str, Any] = {"model": request.model, **encode_history(request.history)}
+    if request.cache_key is not None:  # an explicit `prompt_cache_key=` option, below, wins
+        kwargs["prompt_cache_key"] = request.cache_key
     if request.tools:
         kwargs["tools"] = [tool_schema(tool) for tool in request.tools]
     choice = _tool_choice(request.tool_choice, request.tools)
@@ -505,21 +508,24 @@ def decode(response: Any) -> Turn:
 
 
 def _usage(usage: Any) -> Usage:
+    """Neutral usage: `prompt_tokens` already counts the cached ones, `completion_tokens` the reasoning."""
     if usage is None:
         return Usage()
     data = _as_dict(usage)
     if not isinstance(data, Mapping):
         return Usage()
-    completion = data.get("completion_tokens_details") or {}
-    prompt = data.get("prompt_tokens_details") or {}
+    completion = data.get("completion_tokens_details")
+    prompt = data.get("prompt_tokens_details")
+    completion = completion if isinstance(completion, Mapping) else {}
+    prompt = prompt if isinstance(prompt, Mapping) else {}
     cached = prompt.get("cached_tokens")
     if cached is None:
         cached = data.get("prompt_cache_hit_tokens")  # DeepSeek
     return Usage(
-        input_tokens=int(data.get("prompt_tokens") or 0),
-        output_tokens=int(data.get("completion_tokens") or 0),
-        reasoning_tokens=int(completion.get("reasoning_tokens") or 0),
-        cached_tokens=int(cached or 0),
+        input_tokens=_count(data.get("prompt_tokens")),
+        output_tokens=_count(data.get("completion_tokens")),
+        reasoning_tokens=_count(completion.get("reasoning_tokens")),
+        cached_tokens=_count(cached),
     )
 
 

@@ -36,6 +36,7 @@ from agentkit.dialects.shared import arguments_text as _arguments_text
 from agentkit.dialects.shared import as_dict as _as_dict
 from agentkit.dialects.shared import body_as_extra as _body_as_extra
 from agentkit.dialects.shared import check_system as _check_system
+from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import effort_of as _effort_of
 from agentkit.dialects.shared import get as _get
 from agentkit.dialects.shared import image_from_url as _image_from_url
@@ -436,6 +437,8 @@ def encode(request: ModelRequest) -> dict[str, Any]:
     is sent as given); `stop` does not exist in this API and raises. Other options pass through.
     """
     kwargs: dict[str, Any] = {"model": request.model, **encode_history(request.history)}
+    if request.cache_key is not None:  # an explicit `prompt_cache_key=` option, below, wins
+        kwargs["prompt_cache_key"] = request.cache_key
     if request.tools:
         kwargs["tools"] = [tool_schema(tool) for tool in request.tools]
     choice = _tool_choice(request.tool_choice, request.tools)
@@ -534,16 +537,20 @@ def decode(response: Any) -> Turn:
 
 
 def _usage(usage: Any) -> Usage:
+    """Neutral usage: `input_tokens` already counts the cached ones, `output_tokens` the reasoning."""
     data = _as_dict(usage)
     if not isinstance(data, Mapping):
         return Usage()
-    inputs = data.get("input_tokens_details") or {}
-    outputs = data.get("output_tokens_details") or {}
+    inputs = data.get("input_tokens_details")
+    outputs = data.get("output_tokens_details")
+    inputs = inputs if isinstance(inputs, Mapping) else {}
+    outputs = outputs if isinstance(outputs, Mapping) else {}
     return Usage(
-        input_tokens=int(data.get("input_tokens") or 0),
-        output_tokens=int(data.get("output_tokens") or 0),
-        reasoning_tokens=int(outputs.get("reasoning_tokens") or 0),
-        cached_tokens=int(inputs.get("cached_tokens") or 0),
+        input_tokens=_count(data.get("input_tokens")),
+        output_tokens=_count(data.get("output_tokens")),
+        reasoning_tokens=_count(outputs.get("reasoning_tokens")),
+        cached_tokens=_count(inputs.get("cached_tokens")),
+        cache_write_tokens=_count(inputs.get("cache_write_tokens")),
     )
 
 

@@ -88,7 +88,7 @@ def open_view(agent: Agent, display: bool | str | None, prompt: str | None) -> L
         return None
     from agentkit.display.widget import LiveView
 
-    view = LiveView(prompt=prompt, model=agent.model, dialect=agent.dialect)
+    view = LiveView(prompt=prompt, model=agent.model, dialect=agent.dialect, pricing=agent.relay.pricing)
     view.show()
     return view
 

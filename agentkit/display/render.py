@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentkit.cost import Cost, Pricing, Spend
 from agentkit.events import (
     ReasoningDelta,
     RunFinished,
@@ -263,6 +264,14 @@ class RunView:
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     elapsed: float | None = None
+    pricing: Pricing | None = None
+    """The relay's prices, to show the cost while the run goes (a finished run brings its own)."""
+    spend: Spend = field(default_factory=Spend)
+
+    @property
+    def cost(self) -> Cost | None:
+        """The run's cost so far (None before the first answer, or when the model has no price)."""
+        return self.spend.cost if self.spend.requests else None
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -378,12 +387,15 @@ class RunView:
         turn.finished = True
         self.notice = None
         self.usage = self.usage + event.usage
+        if self.pricing is not None and self.model:  # `TurnStarted` gave the name sent on the wire
+            self.spend.add(self.pricing, self.model, event.usage)
         return changed
 
     def finish(self, reply: Reply) -> set[str]:
         """The run ended with `reply`: take its totals and output."""
         self.status = "done"
         self.usage = reply.usage
+        self.spend = reply.spend
         self.model = reply.model or self.model
         self.dialect = reply.dialect or self.dialect
         self.elapsed = reply.elapsed or (time.perf_counter() - self.started)
@@ -882,7 +894,12 @@ def footer_html(view: RunView) -> str:
     tokens = f"<b>{u.input_tokens:,}</b> in · <b>{u.output_tokens:,}</b> out"
     if u.reasoning_tokens:
         tokens += f" · {u.reasoning_tokens:,} reasoning"
+    if u.cached_tokens:
+        tokens += f" · {u.cached_tokens:,} cached"
     chips.append(f'<span class="ak-chip" title="tokens">{tokens}</span>')
+    cost = view.cost
+    if cost is not None:
+        chips.append(f'<span class="ak-chip ak-cost" title="cost in {esc(cost.currency)}"><b>{esc(cost)}</b></span>')
     elapsed = view.elapsed if view.elapsed is not None else time.perf_counter() - view.started
     chips.append(f'<span class="ak-chip" title="elapsed">{_seconds(elapsed)}</span>')
     if view.notice and view.status == "running":
@@ -967,7 +984,11 @@ def _footer_text(view: RunView) -> str:
     u = view.usage
     bits = [b for b in (view.model, view.dialect) if b]
     bits.append(f"{view.turn_count} turn{'s' if view.turn_count != 1 else ''}")
-    bits.append(f"{u.input_tokens:,} in / {u.output_tokens:,} out tokens")
+    cached = f" ({u.cached_tokens:,} cached)" if u.cached_tokens else ""
+    bits.append(f"{u.input_tokens:,} in{cached} / {u.output_tokens:,} out tokens")
+    cost = view.cost
+    if cost is not None:
+        bits.append(f"{cost} {cost.currency}")
     if view.elapsed is not None:
         bits.append(_seconds(view.elapsed))
     return " · ".join(bits)

@@ -26,6 +26,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from agentkit.cost import Pricing
 from agentkit.display import render
 from agentkit.display.render import RunView, TurnView
 from agentkit.events import RunFinished, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
@@ -76,6 +77,7 @@ class LiveView:
         model: The model name (the footer shows it before the first turn starts).
         dialect: Its dialect.
         interval: Seconds between pushes of streamed text to the browser.
+        pricing: The relay's prices, for the cost in the footer while the run goes.
     """
 
     def __init__(
@@ -86,8 +88,10 @@ class LiveView:
         model: str | None = None,
         dialect: str | None = None,
         interval: float = 0.1,
+        pricing: Pricing | None = None,
     ) -> None:
-        self.state = RunView(prompt=prompt, images=list(images or []), model=model, dialect=dialect)
+        self.state = RunView(prompt=prompt, images=list(images or []), model=model, dialect=dialect,
+                             pricing=pricing)
         self.interval = interval
         self.pushes = 0
         """How many widget values were sent (what throttling keeps low)."""

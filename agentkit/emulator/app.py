@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from .cache import PromptCache
 from .faults import Fault, FaultQueue
 from .log import RequestLog, RequestRecord, redact_headers, redact_query
 from .model import prompt_tokens, respond
@@ -86,6 +87,7 @@ class Core:
     closing: threading.Event = field(default_factory=threading.Event)
     #: Responses-door conversations by response id, for `previous_response_id`.
     responses: dict[str, list[ChatMessage]] = field(default_factory=dict)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
 
 
 def _owner(model: str) -> str:
@@ -295,6 +297,7 @@ class _Handler:
                 return early
         faults = [f for f in (queued, turn.fault if turn else None) if f is not None]
         reply = turn.to_reply(chat) if turn is not None and turn.has_content else respond(chat)
+        core.prompt_cache.account(chat, reply.usage)
         if any(f.kind == "invalid_tool_args" for f in faults):
             reply = wire.with_invalid_arguments(reply, chat)
         stream_fault = next((f for f in faults if f.kind in _STREAM_FAULTS), None)

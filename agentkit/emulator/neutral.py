@@ -130,6 +130,9 @@ class ChatRequest:
     max_tokens: int | None = None
     #: Door-specific settings that only the renderer needs (OpenAI `stream_options`, Responses echo fields).
     options: dict[str, Any] = field(default_factory=dict)
+    #: Prompt caching (see `cache.py`): None where the vendor caches implicitly; else the prefixes
+    #: (by number of messages, 0 for tools and system) the request marked with `cache_control`.
+    cache_breakpoints: tuple[int, ...] | None = None
 
     def last_user_text(self) -> str:
         """The text of the latest user message (not a tool result); "" when there is none."""
@@ -153,6 +156,9 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasoning_tokens: int = 0
+    #: The part of `prompt_tokens` read from the prompt cache, and (Anthropic) written to it.
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -169,7 +169,7 @@ class Emulator:
         return self
 
     def reset(self) -> None:
-        """Forget queued turns, queued faults, stored Responses conversations and the request log.
+        """Forget queued turns, queued faults, stored Responses conversations, the request log and the prompt cache.
 
         The server keeps running.
         """
@@ -177,6 +177,7 @@ class Emulator:
         self._core.faults.clear()
         self._core.log.clear()
         self._core.responses.clear()
+        self._core.prompt_cache.clear()
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property

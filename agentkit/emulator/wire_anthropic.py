@@ -77,6 +77,39 @@ def _text_of_blocks(content: Any) -> str:
     return ""
 
 
+def cache_breakpoints(body: dict[str, Any], ends: list[int]) -> tuple[int, ...]:
+    """The prompt prefixes a request marks with `cache_control`, by number of neutral messages (0: tools and
+    system); refused as Anthropic refuses them: more than four marks, or a mark on a thinking or empty text block."""
+    marks: list[int] = []
+    head = [*(body.get("tools") or []), *(body["system"] if isinstance(body.get("system"), list) else [])]
+    marks.extend(0 for block in head if isinstance(block, dict) and "cache_control" in block)
+    for index, raw in enumerate(body.get("messages") or []):
+        content = raw.get("content") if isinstance(raw, dict) else None
+        for block in content if isinstance(content, list) else []:
+            if not isinstance(block, dict) or "cache_control" not in block:
+                continue
+            if block.get("type") in ("thinking", "redacted_thinking"):
+                raise RequestError(f"messages.{index}.content: Thinking blocks cannot be marked with cache_control.")
+            if block.get("type") == "text" and not block.get("text"):
+                raise RequestError(f"messages.{index}.content: cache_control cannot be set for empty text blocks.")
+            marks.append(ends[index])
+    if len(marks) > 4:
+        raise RequestError(f"A maximum of 4 blocks with cache_control may be provided. Found {len(marks)}.")
+    return tuple(marks)
+
+
+def _cache_usage(reply: Reply) -> dict[str, Any]:
+    """Anthropic's input counts: `input_tokens` leaves out the cache reads and writes, reported apart."""
+    usage = reply.usage
+    fresh = usage.prompt_tokens - usage.cached_tokens - usage.cache_write_tokens
+    return {
+        "input_tokens": max(0, fresh),
+        "cache_creation_input_tokens": usage.cache_write_tokens,
+        "cache_read_input_tokens": usage.cached_tokens,
+        "cache_creation": {"ephemeral_5m_input_tokens": usage.cache_write_tokens, "ephemeral_1h_input_tokens": 0},
+    }
+
+
 def _image(block: dict[str, Any]) -> ImageInput | None:
     source = block.get("source")
     if not isinstance(source, dict):
@@ -121,10 +154,12 @@ class AnthropicWire(Wire):
                 else "messages: at least one message is required"
             )
         messages: list[Message] = []
+        ends: list[int] = []  # per wire message, how many neutral messages the prompt has up to its end
         for index, raw in enumerate(raw_messages):
             if not isinstance(raw, dict) or raw.get("role") not in ("user", "assistant"):
                 raise RequestError(f"messages.{index}.role: Input should be 'user' or 'assistant'")
             messages.extend(self._messages(raw["role"], raw.get("content")))
+            ends.append(len(messages))
         tools: list[ToolSpec] = []
         for raw in body.get("tools") or []:
             if (
@@ -154,6 +189,7 @@ class AnthropicWire(Wire):
             reasoning=thinking_on or (is_reasoning_model(model) and not thinking_off),
             stream=bool(body.get("stream")) if stream is None else stream,
             max_tokens=body["max_tokens"],
+            cache_breakpoints=cache_breakpoints(body, ends),
         )
 
     @staticmethod
@@ -259,10 +295,7 @@ class AnthropicWire(Wire):
     @staticmethod
     def _usage(reply: Reply, *, start: bool = False) -> dict[str, Any]:
         return {
-            "input_tokens": reply.usage.prompt_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            **_cache_usage(reply),
             "output_tokens": 1 if start else reply.usage.completion_tokens,
             "service_tier": "standard",
             "inference_geo": "not_available",
@@ -348,10 +381,10 @@ class AnthropicWire(Wire):
                         {"index": index, "delta": {"type": "input_json_delta", "partial_json": piece}},
                     )
             emit("content_block_stop", {"index": index})
+        counts = _cache_usage(reply)
+        del counts["cache_creation"]  # message_delta's usage has the totals only
         usage = {
-            "input_tokens": reply.usage.prompt_tokens,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            **counts,
             "output_tokens": reply.usage.completion_tokens,
             "output_tokens_details": {"thinking_tokens": reply.usage.reasoning_tokens},
         }

@@ -357,6 +357,8 @@ class GeminiWire(Wire):
             out["candidatesTokensDetails"] = [{"modality": "TEXT", "tokenCount": candidates}]
         if thoughts_count:
             out["thoughtsTokenCount"] = thoughts_count
+        if usage.cached_tokens:  # present only on a cache hit, as Gemini sends it
+            out["cachedContentTokenCount"] = usage.cached_tokens
         return out
 
     def _candidate(

@@ -391,16 +391,16 @@ class OpenAIChatWire(Wire):
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "total_tokens": usage.total_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
                 "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
-                "prompt_cache_hit_tokens": 0,
-                "prompt_cache_miss_tokens": usage.prompt_tokens,
+                "prompt_cache_hit_tokens": usage.cached_tokens,
+                "prompt_cache_miss_tokens": usage.prompt_tokens - usage.cached_tokens,
             }
         return {
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
             "total_tokens": usage.total_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": usage.reasoning_tokens,
                 "audio_tokens": 0,

@@ -487,7 +487,8 @@ def test_decode_dict_and_sdk_object_agree() -> None:
         TextPart("Let me look."),
         ToolCallPart("toolu_1", "f", {"q": "x"}, dialect="anthropic"),
     ]
-    assert turn.usage == ak.Usage(input_tokens=115, output_tokens=40, reasoning_tokens=30, cached_tokens=100)
+    assert turn.usage == ak.Usage(input_tokens=115, output_tokens=40, reasoning_tokens=30, cached_tokens=100,
+                                  cache_write_tokens=5)
     assert (turn.finish_reason, turn.raw_finish_reason, turn.model) == ("tool_calls", "tool_use", "claude-x")
     assert (turn.message.model, turn.message.dialect, turn.message.usage) == (
         "claude-x",

@@ -119,6 +119,11 @@ def check_switching(book: Any) -> None:
     assert "('assistant', ['tool_use'])" in texts(book, 6)
     footers = [visible(v.data["text/html"]) for i in (2, 3, 4) for v in live_views(book, i)]
     assert ["gpt-4o" in footers[0], "anthropic" in footers[1], "gemini" in footers[2]] == [True, True, True]
+    assert all(re.search(r"\$\d+\.\d+", footer) for footer in footers)  # each run's cost, in USD
+    totals = texts(book, 8)
+    assert re.search(r"[1-9][\d,]* of them read from the cache", totals) and re.search(r"cost: \$\S+ USD", totals)
+    assert "it has spent ¥" in texts(book, 9) and "`max_cost=0.0005`" in texts(book, 9)
+    assert "¥" in visible(live_views(book, 9)[0].data["text/html"])
 
 
 def check_vision(book: Any) -> None:

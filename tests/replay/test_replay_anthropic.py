@@ -159,8 +159,9 @@ def _check_turn(turn: Turn, expected: dict[str, Any]) -> None:
             assert (part.id, part.name, part.arguments) == (block["id"], block["name"], block["input"])
     usage = expected["usage"]
     cached = usage.get("cache_read_input_tokens") or 0
-    total_in = usage["input_tokens"] + cached + (usage.get("cache_creation_input_tokens") or 0)
-    assert turn.usage == ak.Usage(total_in, usage["output_tokens"], 0, cached)
+    written = usage.get("cache_creation_input_tokens") or 0
+    total_in = usage["input_tokens"] + cached + written
+    assert turn.usage == ak.Usage(total_in, usage["output_tokens"], 0, cached, written)
     assert turn.message.usage == turn.usage
     assert turn.raw_finish_reason == expected["stop_reason"]
     assert turn.finish_reason == _STOP[expected["stop_reason"]]

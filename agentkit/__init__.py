@@ -37,6 +37,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Agent": "agentkit.agent",
+    "CompareTable": "agentkit.comparison",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
     "Relay": "agentkit.relay",
@@ -45,7 +46,9 @@ _LAZY: dict[str, str] = {
     "ToolCall": "agentkit.reply",
     "Usage": "agentkit.messages",
     "abatch": "agentkit.batch",
+    "acompare": "agentkit.comparison",
     "batch": "agentkit.batch",
+    "compare": "agentkit.comparison",
     "from_dialect": "agentkit.history",
     "to_dialect": "agentkit.history",
     "tool": "agentkit.tools",
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     from agentkit import emulator, events, images, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
+    from agentkit.comparison import CompareTable, acompare, compare
     from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
     from agentkit.relay import Relay
@@ -70,6 +74,7 @@ __all__ = [
     "AgentkitError",
     "AuthenticationError",
     "BadRequestError",
+    "CompareTable",
     "ConfigurationError",
     "DIALECTS",
     "EmptyAnswerError",
@@ -94,7 +99,9 @@ __all__ = [
     "Usage",
     "__version__",
     "abatch",
+    "acompare",
     "batch",
+    "compare",
     "emulator",
     "events",
     "from_dialect",

@@ -111,7 +111,8 @@ class CompareTable(Mapping[str, Any]):
                 "`table.to_pandas()` needs pandas, which is not installed; `pip install pandas`, or use "
                 "`table.rows()` (a list of dicts) instead."
             ) from None
-        return pandas.DataFrame(self.rows(), columns=["model", *_COLUMNS]).set_index("model")
+        frame = pandas.DataFrame(self.rows(), columns=["model", *_COLUMNS]).set_index("model")
+        return frame.convert_dtypes()  # counts stay integers where a failed model has none
 
     def __repr__(self) -> str:
         from agentkit.display.table import table_text

@@ -16,6 +16,10 @@ __all__ = ["HEADERS", "format_cost", "summary_cells", "table_html", "table_text"
 
 HEADERS = ("model", "answer", "tool calls", "turns", "tokens", "cost", "seconds")
 _NUMERIC = frozenset({"tool calls", "turns", "tokens", "cost", "seconds"})
+#: JupyterLab's output CSS right-aligns table cells with a stronger selector than agentkit's grid.
+_CSS = (".ak.ak-compare-table table th,.ak.ak-compare-table table td{text-align:left}"
+        ".ak.ak-compare-table table td.ak-num,.ak.ak-compare-table table td:first-child{white-space:nowrap}"
+        ".ak.ak-compare-table table td.ak-num{text-align:right}")
 
 
 def format_cost(cost: Any) -> str:
@@ -69,6 +73,6 @@ def table_html(rows: Sequence[Mapping[str, Any]], *, title: str, style: bool = T
         state = "error" if row.get("error") is not None else "ok"
         body.append(f'<tr data-model="{esc(row["model"])}" data-status="{state}">{tds}</tr>')
     return (
-        f'{style_tag() if style else ""}<div class="ak ak-compare-table"><div class="ak-output-head">{esc(title)}</div>'
+        f'{style_tag() if style else ""}<style>{_CSS}</style><div class="ak ak-compare-table"><div class="ak-output-head">{esc(title)}</div>'
         f'<table class="ak-grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,3 +180,12 @@ def test_costs_are_shown_when_replies_carry_them() -> None:
     table = CompareTable("p", {"m": reply, "n": ValueError("boom")}, {"m": 1.0, "n": 0.1})
     assert table.rows()[0]["cost"] == 0.5 and "$0.5000" in repr(table)
     assert table.rows()[1]["cost"] is None and "ValueError: boom" in repr(table)
+
+
+async def test_cancelling_a_comparison_stops_every_run(relay: ak.Relay, emulator: Any) -> None:
+    emulator.fault(Fault.delay(5), count=None)
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(ak.acompare(MODELS, "Hello", relay=relay), 0.5)
+    assert time.perf_counter() - started < 2.5  # not waiting for the five-second answers
+    assert relay._limit.active == 0  # every request's slot given back

@@ -59,7 +59,7 @@ class SideBySide:
         self.columns = {model: _Column(model, agent, prompt) for model, agent in agents.items()}
         self._style = w.HTML(f"<style>{_CSS}</style>")
         self._row = w.HBox([c.box for c in self.columns.values()],
-                           layout=w.Layout(overflow_x="auto", align_items="flex-start", grid_gap="12px"))
+                           layout=w.Layout(overflow="auto", align_items="flex-start", grid_gap="12px"))
         self._row.add_class("ak-compare")
         self._table = w.HTML()
         self.widget = w.VBox([self._style, self._row, self._table])

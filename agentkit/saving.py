@@ -63,6 +63,10 @@ class SaveFileError(ConfigurationError):
 # ---------------------------------------------------------------------------------------------- values
 
 
+class _Unknown(ValueError):
+    """A type or field this agentkit does not know: the file may come from a newer agentkit."""
+
+
 class _Unsavable(Exception):
     """A value JSON cannot hold and `_encode` does not know; `where` says where it sits."""
 
@@ -112,12 +116,12 @@ def _decode(data: Any) -> Any:
         name = data["$type"]
         cls = _TYPES.get(name)
         if cls is None:
-            raise ValueError(f"it holds a value of the unknown type {name!r}")
+            raise _Unknown(f"it holds a value of the unknown type {name!r}")
         fields = {k: _decode(v) for k, v in data.items() if k != "$type"}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(fields) - known)
         if unknown:
-            raise ValueError(f"its {name!r} values have fields this agentkit does not know: {unknown}")
+            raise _Unknown(f"its {name!r} values have fields this agentkit does not know: {unknown}")
         return cls(**fields)
     return {k: _decode(v) for k, v in data.items()}
 
@@ -315,6 +319,11 @@ def _damaged(source: Path, exc: BaseException) -> SaveFileError:
         f"{type(exc).__name__}: {exc}")
     if isinstance(exc, KeyError):
         what = f"it has no {exc.args[0]!r} entry"
+    if isinstance(exc, _Unknown):
+        return SaveFileError(
+            f"The saved agent {_shown(source)} cannot be loaded: {what[:300]}. It was saved by a newer agentkit "
+            "(upgrade agentkit: `pip install -U agentkit`) or edited by hand (restore it from a copy)."
+        )
     return SaveFileError(
         f"The saved agent {_shown(source)} is damaged and cannot be loaded ({what[:300]}). It may have been cut "
         "short or edited by hand; save the agent again, or restore the file from a copy."

@@ -246,10 +246,8 @@ def _saved(relay: Any, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("damage", [
     lambda text: text[: len(text) // 2],  # cut short
     lambda text: text.replace('"history"', '"histories"'),
-    lambda text: text.replace('"$type": "text"', '"$type": "hologram"'),
     lambda text: json.dumps({**json.loads(text), "history": 5}),
     lambda text: json.dumps({**json.loads(text), "version": "one"}),
-    lambda text: text.replace('"text": "Hello"', '"text": "Hello", "colour": "red"'),
     lambda text: b"\xff\xfe" + text.encode(),  # not UTF-8
 ])
 def test_a_damaged_file_gives_an_agentkit_error_naming_it(relay: Any, tmp_path: Path, damage: Any) -> None:
@@ -260,6 +258,18 @@ def test_a_damaged_file_gives_an_agentkit_error_naming_it(relay: Any, tmp_path: 
         ak.Agent.load(path, relay=relay)
     assert isinstance(info.value, ak.AgentkitError) and "chat.json" in str(info.value)
     assert not isinstance(info.value, (KeyError, json.JSONDecodeError))
+
+
+@pytest.mark.parametrize("newer", [
+    lambda text: text.replace('"$type": "text"', '"$type": "hologram"'),  # a part type added later
+    lambda text: text.replace('"text": "Hello"', '"text": "Hello", "colour": "red"'),  # a field added later
+])
+def test_a_part_type_or_field_from_a_newer_agentkit_says_to_upgrade(relay: Any, tmp_path: Path, newer: Any) -> None:
+    path = _saved(relay, tmp_path)
+    path.write_text(newer(path.read_text()))
+    with pytest.raises(saving.SaveFileError, match=r"(hologram|colour).*newer agentkit.*pip install -U") as info:
+        ak.Agent.load(path, relay=relay)
+    assert "chat.json" in str(info.value)
 
 
 def test_a_newer_version_or_another_kind_of_file_says_so(relay: Any, tmp_path: Path) -> None:

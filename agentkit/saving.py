@@ -185,12 +185,15 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> Path:
         ) from None
     _refuse_secrets(text, agent.relay, target)
     try:
+        data = text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate (from a tool's output, say): escaped, it reads back exactly
+        data = json.dumps(state, indent=1).encode("ascii") + b"\n"
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.write("\n")
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
             os.replace(temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)

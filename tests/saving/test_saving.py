@@ -287,6 +287,13 @@ def test_a_newer_version_or_another_kind_of_file_says_so(relay: Any, tmp_path: P
         ak.Agent.load(42, relay=relay)  # type: ignore[arg-type]
 
 
+def test_text_that_is_not_valid_unicode_still_round_trips(relay: Any, tmp_path: Path) -> None:
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    agent.history.append(Message("user", [TextPart("half a character: \ud83d, then é")]))
+    loaded = ak.Agent.load(agent.save(tmp_path / "odd.json"), relay=relay)
+    assert exact(list(loaded.history)) == exact(list(agent.history))
+
+
 def test_an_option_json_cannot_hold_is_refused_with_its_place(relay: Any, tmp_path: Path) -> None:
     agent = ak.Agent("gpt-4o", relay=relay, display=False, options={"metadata": {"when": object()}})
     with pytest.raises(ak.ConfigurationError, match=r"`agent.options\['metadata'\]\['when'\]` is a object") as info:

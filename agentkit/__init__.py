@@ -38,6 +38,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Agent": "agentkit.agent",
+    "CompareTable": "agentkit.comparison",
     "Cost": "agentkit.cost",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
@@ -47,7 +48,9 @@ _LAZY: dict[str, str] = {
     "ToolCall": "agentkit.reply",
     "Usage": "agentkit.messages",
     "abatch": "agentkit.batch",
+    "acompare": "agentkit.comparison",
     "batch": "agentkit.batch",
+    "compare": "agentkit.comparison",
     "from_dialect": "agentkit.history",
     "to_dialect": "agentkit.history",
     "tool": "agentkit.tools",
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
     from agentkit import emulator, events, images, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
+    from agentkit.comparison import CompareTable, acompare, compare
     from agentkit.cost import Cost
     from agentkit.history import from_dialect, to_dialect
     from agentkit.messages import Image, Message, Usage
@@ -74,6 +78,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BudgetExceededError",
+    "CompareTable",
     "ConfigurationError",
     "Cost",
     "DIALECTS",
@@ -99,7 +104,9 @@ __all__ = [
     "Usage",
     "__version__",
     "abatch",
+    "acompare",
     "batch",
+    "compare",
     "emulator",
     "events",
     "from_dialect",

@@ -60,6 +60,9 @@ from agentkit.reply import Reply, ToolCall
 from agentkit.retry import track_sending
 
 if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
     from agentkit.output import StructuredOutput
     from agentkit.relay import Relay
     from agentkit.retry import RetryPolicy
@@ -208,6 +211,39 @@ class Agent(Spending):
     def reset(self) -> None:
         """Forget the conversation (the system prompt and tools stay)."""
         self.history = History()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this agent to a JSON file: model, system prompt, options, the tools' names and the history.
+
+        The file holds no key, no relay address and no tool code; `ak.Agent.load(path, tools=[...],
+        relay=...)` continues the conversation (`agentkit.saving` describes the format). Returns the path.
+        """
+        from agentkit.saving import save
+
+        try:
+            return save(self, path)
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, tools: Iterable[Any] = (), relay: Relay | None = None,
+             **settings: Any) -> Agent:
+        """An agent saved with `agent.save(path)`, ready to continue: its next request is the one it would have sent.
+
+        Tools are saved by name: pass every saved tool again in `tools` (a missing one raises
+        `ak.ConfigurationError` naming it); more may be given. `relay` as in `ak.Agent` (default
+        `ak.Relay.from_env()`). `settings` (`display=`, `approve=`, `output=`, `max_turns=`, ...) override
+        the saved ones; a structured output type was saved by name only and is given again as `output=`.
+        """
+        from agentkit.saving import read
+
+        try:
+            saved = read(path)
+            agent = cls(saved.model, relay=relay, **saved.arguments(_as_tools(as_list(tools)), settings))
+            agent.history.extend(saved.history)
+            return agent
+        except AgentkitError as exc:
+            raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
     def __repr__(self) -> str:
         tools = f", tools={[t.name for t in self.tools]!r}" if self.tools else ""

@@ -18,7 +18,7 @@ import sys
 import tarfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,38 @@ class Lab:
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+def run_in_lab(notebook: Path, tmp: Path, drive: Callable[[Any, Lab], None], *, name: str,
+               viewport: dict[str, int]) -> None:
+    """Open a copy of `notebook` in a JupyterLab on loopback in headless Chromium and call `drive(page, lab)`.
+
+    A failure keeps a screenshot and the page (`save_failure`); reaching any host but loopback fails.
+    """
+    from playwright.sync_api import sync_playwright
+
+    root = tmp / "root"
+    root.mkdir()
+    shutil.copy(notebook, root / notebook.name)
+    ARTIFACTS.mkdir(exist_ok=True)
+    lab = Lab(root, tmp).start()
+    outside: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=viewport, device_scale_factor=1)
+            page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                    else outside.append(r.url))
+            try:
+                drive(page, lab)
+            except BaseException:
+                save_failure(page, name)
+                raise
+            finally:
+                browser.close()
+    finally:
+        lab.stop()
+    assert not outside, f"The page reached beyond loopback: {outside[:5]}"
 
 
 def save_failure(page: Any, name: str) -> None:

@@ -11,14 +11,13 @@ Screenshots go to test-artifacts/ (mid-stream and final), and a failure keeps on
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.notebooks.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SECRET, Lab, save_failure
+from tests.notebooks.harness import ARTIFACTS, CHROMIUM, SECRET, Lab, run_in_lab
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
@@ -40,31 +39,8 @@ def _outputs_of(page: Any, index: int) -> Any:
 
 
 def test_live_view_in_jupyterlab(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(HERE / "live_view.ipynb", root / "live_view.ipynb")
-    ARTIFACTS.mkdir(exist_ok=True)
-    lab = Lab(root, tmp_path).start()
-    outside: list[str] = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            # Tall enough for a whole run: element screenshots are clipped to the viewport.
-            page = browser.new_page(viewport={"width": 1280, "height": 2400}, device_scale_factor=1)
-            page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
-                    else outside.append(r.url))
-            try:
-                _drive(page, lab)
-            except BaseException:
-                save_failure(page, "live-view")
-                raise
-            finally:
-                browser.close()
-    finally:
-        lab.stop()
-    assert not outside, f"The page reached beyond loopback: {outside[:5]}"
+    # Tall enough for a whole run: element screenshots are clipped to the viewport.
+    run_in_lab(HERE / "live_view.ipynb", tmp_path, _drive, name="live-view", viewport={"width": 1280, "height": 2400})
 
 
 def _drive(page: Any, lab: Lab) -> None:

@@ -158,6 +158,26 @@ def check_relays(book: Any) -> None:
     assert "[('openai', '/v1/chat/completions')]" in texts(book, 6)  # served by the backup host
 
 
+def check_compare(book: Any) -> None:
+    views = [o for o in cell_outputs(book, 1) if 'class="ak-compare-view ak-final"' in o.data.get("text/html", "")]
+    assert len(views) == 1 and WIDGET not in views[0].data  # the finished comparison needs no widget state
+    markup = views[0].data["text/html"]
+    assert markup.count('<div class="ak-compare-column">') == 4 and markup.count("<tr data-model=") == 4
+    assert markup.count('data-tool="get_weather"') == 4 and "4 models, 4 answered, 0 failed" in visible(markup)
+    assert "4 models, 4 answered" in views[0].data["text/plain"]
+    assert widget_html(book).count('data-tool="get_weather"') >= 4  # the live columns' final state
+    assert "ak-compare-table" in cell_outputs(book, 2)[0].data["text/html"]
+    assert "[('get_weather', {'city': 'Rome'})] 2 turns" in texts(book, 3)
+    failed = texts(book, 4)
+    assert "4 models, 3 answered, 1 failed" in failed and "{'gemini-2.5-pro': 'BadRequestError'}" in failed
+    assert "gemini-2.5-pro" in texts(book, 5)
+    assert "{'version': 1, 'model': 'claude-sonnet-4-5', 'system': 'Be brief.', 'tools': ['get_weather']}" in texts(book, 6)
+    restored = live_views(book, 7)
+    assert len(restored) == 1 and 'data-tool="get_weather"' in restored[0].data["text/html"]
+    assert "Rome" in restored[0].data["text/plain"]
+    assert "used the tool(s) `get_weather`, not given to `load`" in texts(book, 8)
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "01_quickstart": check_quickstart,
     "02_tools_and_schemas": check_tools,
@@ -165,6 +185,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "04_vision": check_vision,
     "05_structured_output": check_structured,
     "06_relay_layouts": check_relays,
+    "08_compare": check_compare,
 }
 
 

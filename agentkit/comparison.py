@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CompareTable", "UnknownModelError", "acompare", "compare"]
 
-_COLUMNS = ("text", "tool_calls", "turns", "input_tokens", "output_tokens", "tokens", "cost", "seconds", "error")
+_COLUMNS = ("text", "tool_calls", "turns", "input_tokens", "output_tokens", "tokens", "cost", "currency", "seconds",
+            "error")
 
 
 class UnknownModelError(ConfigurationError, KeyError):
@@ -93,14 +94,18 @@ class CompareTable(Mapping[str, Any]):
                 row["error"] = f"{type(result).__name__}: {result}"
             else:
                 usage = result.usage
+                cost = result.cost
                 row.update(text=result.text, tool_calls=len(result.tool_calls), turns=result.turns,
                            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                           tokens=usage.total_tokens, cost=getattr(result, "cost", None))
+                           tokens=usage.total_tokens, cost=None if cost is None else cost.amount,
+                           currency=None if cost is None else cost.currency)
             rows.append(row)
         return rows
 
     def to_pandas(self) -> Any:
         """A `pandas.DataFrame` indexed by model: text, tool_calls, turns, tokens, cost, seconds, error.
+
+        `cost` is the exact `Decimal` amount in `currency` (None where the model has no price).
 
         pandas is optional: imported here only, and a clear error says how to install it.
         """

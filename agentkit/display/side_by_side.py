@@ -87,7 +87,7 @@ class SideBySide:
         if isinstance(outcome, BaseException):
             column.view.fail(outcome)
             return
-        column.cost.value = f"cost {render.esc(format_cost(getattr(outcome, 'cost', None)))}"
+        column.cost.value = f"cost {render.esc(format_cost(None if isinstance(outcome, BaseException) else outcome.cost))}"
 
     def idle(self) -> float:
         """Called while a sync cell waits: push the streamed text of every column."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from agentkit.cost import Cost
 from agentkit.display.render import esc, style_tag
 
 __all__ = ["HEADERS", "format_cost", "summary_cells", "table_html", "table_text"]
@@ -22,14 +23,14 @@ _CSS = (".ak.ak-compare-table table th,.ak.ak-compare-table table td{text-align:
         ".ak.ak-compare-table table td.ak-num{text-align:right}")
 
 
-def format_cost(cost: Any) -> str:
-    """A cost as shown in tables: dollars to four decimals; `—` when unknown (no price for the model)."""
-    if cost is None:
-        return "—"
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        return f"${cost:.4f}"
-    total = getattr(cost, "total", None)  # a cost object with a total
-    return f"${total:.4f}" if isinstance(total, (int, float)) else str(cost)
+def format_cost(cost: Cost | None) -> str:
+    """A cost as shown in tables (`$0.0123`, `¥0.052`); `—` when unknown (no price for the model)."""
+    return "—" if cost is None else str(cost)
+
+
+def _row_cost(row: dict[str, Any]) -> Cost | None:
+    amount = row.get("cost")
+    return None if amount is None else Cost(amount, row.get("currency") or "USD")
 
 
 def summary_cells(row: Mapping[str, Any], *, width: int = 48) -> list[str]:
@@ -46,7 +47,7 @@ def summary_cells(row: Mapping[str, Any], *, width: int = 48) -> list[str]:
     tokens = "—" if row.get("tokens") is None else f"{number('input_tokens')} in / {number('output_tokens')} out"
     seconds = "—" if row.get("seconds") is None else f"{row['seconds']:.1f} s"
     return [str(row["model"]), ("✕ " if failed else "") + answer, number("tool_calls"), number("turns"), tokens,
-            format_cost(row.get("cost")), seconds]
+            format_cost(_row_cost(row)), seconds]
 
 
 def table_text(rows: Sequence[Mapping[str, Any]], *, title: str) -> str:

@@ -7,6 +7,7 @@ import inspect
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -173,16 +174,19 @@ def test_mistakes_are_refused_at_once(relay: ak.Relay) -> None:
     assert isinstance(UnknownModelError("x"), (ak.AgentkitError, KeyError))
 
 
-def test_costs_are_shown_when_replies_carry_them() -> None:
-    assert format_cost(None) == "—" and format_cost(0.00123) == "$0.0012"
-    reply = ak.Reply(text="hi", model="m", dialect="openai")
-    reply.cost = 0.5  # type: ignore[attr-defined] # replies gain `cost` where prices are known
+def test_costs_are_shown_in_the_relay_currency(emulator_relay: Any) -> None:
+    assert format_cost(None) == "—" and format_cost(ak.Cost(Decimal("0.00123"), "CNY")) == "¥0.00123"
+    priced = ak.Relay(emulator_relay.root, api_key=KEY, currency="CNY", prices={"gpt-4o": {"input": 2, "output": 8}})
+    reply = ak.Agent("gpt-4o", relay=priced, display=False)("Hello")
+    assert reply.cost is not None and reply.cost.currency == "CNY"
     table = CompareTable("p", {"m": reply, "n": ValueError("boom")}, {"m": 1.0, "n": 0.1})
-    assert table.rows()[0]["cost"] == 0.5 and "$0.5000" in repr(table)
-    assert table.rows()[1]["cost"] is None and "ValueError: boom" in repr(table)
+    (row, failed) = table.rows()
+    assert row["cost"] == reply.cost.amount and row["currency"] == "CNY" and "¥" in repr(table)
+    assert failed["cost"] is None and "ValueError: boom" in repr(table)
 
 
 async def test_cancelling_a_comparison_stops_every_run(relay: ak.Relay, emulator: Any) -> None:
+    await ak.acompare(MODELS, "Hello", relay=relay, display=False)  # SDKs imported: the timing is of the cancel
     emulator.fault(Fault.delay(5), count=None)
     started = time.perf_counter()
     with pytest.raises(TimeoutError):

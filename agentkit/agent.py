@@ -881,17 +881,22 @@ def _model_options(given: dict[str, Any], unchecked: dict[str, Any] | None, keyw
 
 
 def _as_tools(tools: Iterable[Any]) -> list[Tool]:
-    from agentkit.tools import Tool, default_tool
+    from agentkit.tools import Tool, ToolSet, default_tool
 
     out: list[Tool] = []
     for item in tools:
-        out.append(item if isinstance(item, Tool) else default_tool(item))
+        if isinstance(item, ToolSet):  # an MCP server: all of its tools (it connects now)
+            out.extend(item.tools())
+        else:
+            out.append(item if isinstance(item, Tool) else default_tool(item))
     names = [t.name for t in out]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigurationError(
-            f"Two tools share the name(s) {', '.join(map(repr, duplicates))}; give one of them `@ak.tool(name=...)`."
-        )
+        sources = sorted({t.source for t in out if t.name in duplicates and t.source})
+        hint = (f"they come from the MCP server(s) {', '.join(f'`{s}`' for s in sources)}: give a server a name "
+                "prefix with `prefix=`, e.g. `ak.mcp.stdio(..., prefix=\"time_\")`"
+                if sources else "give one of them `@ak.tool(name=...)`")
+        raise ConfigurationError(f"Two tools share the name(s) {', '.join(map(repr, duplicates))}; {hint}.")
     return out
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "ConfigurationError",
     "EmptyAnswerError",
     "InsufficientBalanceError",
+    "MCPError",
     "MaxTurnsExceeded",
     "ModelNotFoundError",
     "OutputRefusedError",
@@ -286,6 +287,23 @@ class MaxTurnsExceeded(AgentkitError):
 
     def __init__(self, message: str, *, max_turns: int | None = None) -> None:
         self.max_turns = max_turns
+        super().__init__(message)
+
+
+class MCPError(AgentkitError):
+    """An MCP server (`ak.mcp.stdio` / `ak.mcp.http`) could not start, died, timed out or refused us.
+
+    The message names the command or URL and quotes the last lines of the server's stderr.
+    Attributes:
+        server: The command line or URL of the server (never its headers).
+        stderr: The last lines the server wrote to stderr ("" for HTTP servers or a quiet server).
+        status: The HTTP status that refused us (401, 403...), else None.
+    """
+
+    def __init__(self, message: str, *, server: str = "", stderr: str = "", status: int | None = None) -> None:
+        self.server = server
+        self.stderr = stderr
+        self.status = status
         super().__init__(message)
 
 

@@ -55,11 +55,14 @@ class Target(abc.ABC):
             message += f" The server's last stderr lines:\n{_indent(tail)}"
         return MCPError(message, server=self.label, stderr=tail)
 
-    def failed(self, exc: BaseException, *, starting: bool) -> MCPError:
-        """The MCPError for `exc`, raised while connecting (`starting`) or during a request."""
+    def failed(self, exc: BaseException, *, starting: bool, again: bool = False) -> MCPError:
+        """The MCPError for `exc`, raised while connecting (`starting`) or during a request
+        (`again`: on the retry after one reconnection)."""
         if starting:
             return self.error(f"The MCP server {self.label} could not be connected", exc)
-        return self.error(f"The MCP server {self.label} failed", exc)
+        if is_disconnect(exc):
+            return self.error(f"The MCP server {self.label} closed the connection during a request{_again(again)}")
+        return self.error(f"The MCP server {self.label} failed{_again(again)}", exc)
 
 
 class Stdio(Target):
@@ -103,7 +106,7 @@ class Stdio(Target):
                 os.unlink(self._log)
             self._log = None
 
-    def failed(self, exc: BaseException, *, starting: bool) -> MCPError:
+    def failed(self, exc: BaseException, *, starting: bool, again: bool = False) -> MCPError:
         if isinstance(exc, OSError) and starting:
             return self.error(
                 f"The MCP server command {self.label} could not start: {exc.strerror or exc}"
@@ -111,9 +114,9 @@ class Stdio(Target):
                 "and on the PATH (or give its full path)"
             )
         if is_disconnect(exc):
-            when = "before it finished the MCP handshake" if starting else "during a request"
+            when = "before it finished the MCP handshake" if starting else f"during a request{_again(again)}"
             return self.error(f"The MCP server {self.label} exited or closed its output {when}")
-        return super().failed(exc, starting=starting)
+        return super().failed(exc, starting=starting, again=again)
 
 
 class Http(Target):
@@ -142,7 +145,7 @@ class Http(Target):
         await stack.enter_async_context(client)
         return streamable_http_client(self.url, http_client=client)
 
-    def failed(self, exc: BaseException, *, starting: bool) -> MCPError:
+    def failed(self, exc: BaseException, *, starting: bool, again: bool = False) -> MCPError:
         if self.refused is not None:
             kind = "Unauthorized" if self.refused == 401 else "Forbidden"
             error = MCPError(
@@ -156,7 +159,7 @@ class Http(Target):
             return self.error(
                 f"The MCP server at {self.url} could not be reached; check the URL and that the server runs", exc
             )
-        return super().failed(exc, starting=starting)
+        return super().failed(exc, starting=starting, again=again)
 
 
 class Connection:
@@ -214,6 +217,8 @@ class Connection:
         """End the session (the subprocess exits, the HTTP session is deleted); never raises."""
         task, self._task = self._task, None
         self._stop.set()
+        if task is not None and self.client is None:  # still in the handshake: nothing waits for `_stop`
+            task.cancel()
         if task is not None and not task.done():
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(task), CLOSE_TIMEOUT)
@@ -248,6 +253,10 @@ def _is_connect_error(exc: BaseException) -> bool:
     import httpx2
 
     return isinstance(leaf(exc), (httpx2.ConnectError, httpx2.ConnectTimeout))
+
+
+def _again(again: bool) -> str:
+    return ", again after one reconnection" if again else ""
 
 
 def _describe(exc: BaseException) -> str:

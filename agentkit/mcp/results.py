@@ -5,7 +5,8 @@
   into an image part, which dialects that carry images in tool results show the model (the others
   get a sentence saying an image came back);
 - `structuredContent` is JSON: the tool returns the dict itself, so `reply.tool_calls[i].result` is
-  data. The text block the spec asks servers to add as its serialized copy is dropped, not sent twice;
+  data. The text block the spec asks servers to add as its serialized copy is dropped, not sent twice
+  (other text is kept);
 - `isError: true` raises :class:`MCPToolError`, which the agent turns into an error result the
   model can react to;
 - audio, resource links and other resources become one line of text each, saying what they are.
@@ -96,7 +97,17 @@ def _size(data: str) -> str:
 
 
 def _same_json(text: str, value: Any) -> bool:
+    """Whether `text` is the copy of `structuredContent` a server sends for older clients.
+
+    The copy is the JSON of the value, or (servers that wrap a plain return value as
+    `{"result": value}`, like the SDK's own) the wrapped value itself.
+    """
+    copies = [value]
+    if isinstance(value, dict) and list(value) == ["result"]:
+        copies.append(value["result"])
+        if text == value["result"]:
+            return True
     try:
-        return bool(json.loads(text) == value)
+        return json.loads(text) in copies
     except ValueError:
         return False

@@ -189,10 +189,7 @@ class Server(ToolSet):
         import mcp
 
         if dead or not isinstance(exc, mcp.MCPError):
-            error = self._target.failed(exc, starting=False)
-            if retried and dead:
-                error.args = (f"{error.args[0]} It was reconnected once and failed again.",)
-            return error
+            return self._target.failed(exc, starting=False, again=retried and dead)
         return MCPError(
             f"The MCP server {self._target.label} answered {what} with an error: {exc.error.message} "
             f"(JSON-RPC code {exc.code}).",

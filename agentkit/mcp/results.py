@@ -32,7 +32,7 @@ class MCPToolError(MCPError):
 
 
 def tool_value(result: Any, *, tool: str, server: str) -> Any:
-    """What the tool returns for `result`: a str, the structured dict, or a list with images."""
+    """What the tool returns for `result`: a str, the structured dict, an `ak.Image`, or a list with images."""
     parts = [part for block in (result.content or []) if (part := _part(block)) is not None]
     if result.is_error:
         text = "\n".join(p.text for p in parts if isinstance(p, TextPart)).strip()
@@ -43,9 +43,10 @@ def tool_value(result: Any, *, tool: str, server: str) -> Any:
     structured = result.structured_content
     if structured is not None:
         parts = [p for p in parts if not (isinstance(p, TextPart) and _same_json(p.text, structured))]
-    if any(isinstance(p, ImagePart) for p in parts):
+    if any(isinstance(p, ImagePart) for p in parts):  # `ak.Image`s, which `result_to_content` sends as images
         head: list[Any] = [] if structured is None else [structured]
-        return [*head, *(p.text if isinstance(p, TextPart) else p for p in parts)]
+        items = [*head, *(p.text if isinstance(p, TextPart) else p.image for p in parts)]
+        return items[0] if len(items) == 1 else items
     texts = [p.text for p in parts if isinstance(p, TextPart)]
     if structured is None:
         return "\n\n".join(texts)

@@ -44,7 +44,9 @@ def test_arguments_are_validated_against_the_input_schema(server: ak.mcp.Server)
 def test_text_image_and_error_results(server: ak.mcp.Server) -> None:
     shout, square, refuse = server.tools(include=["shout", "red_square", "refuse"])
     assert shout.invoke({"text": "hi"}) == {"result": "HI"}  # the structured form, without its text copy
-    parts = result_to_content(square.invoke({"size": 5}))
+    value = square.invoke({"size": 5})
+    assert isinstance(value, ak.Image)  # what `reply.tool_calls[i].result` holds; it shows as a picture
+    parts = result_to_content(value)
     images = [p for p in parts if isinstance(p, ImagePart)]
     assert len(images) == 1 and images[0].image.mime_type == "image/png"
     assert (images[0].image.width, images[0].image.height) == (5, 5)

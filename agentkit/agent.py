@@ -74,7 +74,8 @@ class Agent:
     Args:
         model: The model name; `dialect:model` forces a dialect (see `Relay.route`). Assignable
             later (`agent.model = "gemini-2.5-pro"`): the history is carried over.
-        tools: Functions (decorated with `@ak.tool` or plain, typed and documented) or `ak.Tool`s.
+        tools: Functions (decorated with `@ak.tool` or plain, typed and documented), `ak.Tool`s, or
+            MCP servers (`ak.mcp.stdio(...)`, `ak.mcp.http(...)`: all of their tools, listed now).
         system: The system prompt.
         relay: The relay to reach models through; default `ak.Relay.from_env()`.
         max_turns: Model requests allowed per run before `ak.MaxTurnsExceeded`.

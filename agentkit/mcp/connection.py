@@ -43,6 +43,10 @@ class Target(abc.ABC):
         """The last lines the server wrote to stderr ("" when there is no such thing)."""
         return ""
 
+    def lost(self) -> bool:
+        """Whether the server said our session is gone (so a new one may work), whatever the error says."""
+        return False
+
     def release(self) -> None:  # noqa: B027 - most targets leave nothing behind
         """Drop what a connection left behind (a stderr file)."""
 
@@ -127,16 +131,21 @@ class Http(Target):
         self.headers = dict(headers or {})
         self.label = f"at {url}"
         self.refused: int | None = None
+        self.expired = False
 
     async def transport(self, stack: contextlib.AsyncExitStack) -> Any:
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
 
-        self.refused = None
+        self.refused, self.expired = None, False
 
         async def seen(response: Any) -> None:
             if response.status_code in (401, 403):
                 self.refused = response.status_code
+            # The spec's sign of a session the server no longer knows (it restarted, or expired an idle
+            # session, as in a long notebook session): 404 to a request carrying its id. Start a new one.
+            if response.status_code == 404 and "mcp-session-id" in response.request.headers:
+                self.expired = True
 
         # The SDK's defaults: 30 s to connect or write, 300 s to read (a response may stream for long).
         client = httpx2.AsyncClient(
@@ -144,6 +153,9 @@ class Http(Target):
         )
         await stack.enter_async_context(client)
         return streamable_http_client(self.url, http_client=client)
+
+    def lost(self) -> bool:
+        return self.expired
 
     def failed(self, exc: BaseException, *, starting: bool, again: bool = False) -> MCPError:
         if self.refused is not None:

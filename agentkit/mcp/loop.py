@@ -54,7 +54,7 @@ def register(server: Closable) -> None:
     _open.add(server)
 
 
-def call(make: Callable[[], Coroutine[Any, Any, T]], *, timeout: float | None = None) -> T:
+def call(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run `make()` on the MCP loop and wait for it from sync code (any thread, a running notebook loop too).
 
     Ctrl-C while waiting cancels the work on the MCP loop before KeyboardInterrupt goes on.
@@ -64,7 +64,7 @@ def call(make: Callable[[], Coroutine[Any, Any, T]], *, timeout: float | None = 
         raise RuntimeError("agentkit's MCP loop cannot wait for itself; use the async methods there.")
     future = asyncio.run_coroutine_threadsafe(make(), loop)
     try:
-        return future.result(timeout)
+        return future.result()
     except BaseException:
         future.cancel()
         raise

@@ -175,7 +175,7 @@ class Server(ToolSet):
                     f"The MCP server {self._target.label} did not answer {what} within {timeout:g} s"
                 ) from None
             except Exception as exc:
-                dead = is_disconnect(exc) or not connection.alive
+                dead = is_disconnect(exc) or not connection.alive or self._target.lost()
                 if dead and attempt == 1:
                     await self._drop(connection)
                     continue
@@ -229,6 +229,8 @@ class Server(ToolSet):
         """End the session (a stdio server's process exits). Safe to call twice; a later use reconnects."""
         if self._connection is not None:
             loop.call(self.aclose)
+        else:
+            self._target.release()
 
     async def aclose(self) -> None:
         """:meth:`close`, awaited."""

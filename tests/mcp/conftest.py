@@ -66,25 +66,33 @@ def server() -> Iterator[ak.mcp.Server]:
         yield server
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_http(port: int, token: str, *flags: str) -> subprocess.Popen[bytes]:
+    """The test server over streamable HTTP in a subprocess, once it accepts connections."""
+    process = subprocess.Popen([sys.executable, SERVER, "http", str(port), token, *flags], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"The HTTP test server did not start: {process.stderr.read()!r}") from None
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[tuple[str, str]]:
-    """The test server over streamable HTTP in a subprocess: (URL, bearer token)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    token = secrets.token_hex(16)
-    process = subprocess.Popen([sys.executable, SERVER, "http", str(port), token], stderr=subprocess.PIPE)
+    """The test server over streamable HTTP: (URL, bearer token)."""
+    port, token = free_port(), secrets.token_hex(16)
+    process = start_http(port, token)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"The HTTP test server did not start: {process.stderr.read()!r}") from None
-                time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/mcp", token
     finally:
         process.terminate()

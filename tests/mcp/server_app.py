@@ -1,7 +1,8 @@
 """An MCP server for the tests, written with the SDK's own server class (`MCPServer`).
 
     python server_app.py stdio                 # over stdin/stdout
-    python server_app.py http PORT TOKEN       # streamable HTTP on 127.0.0.1:PORT/mcp, Bearer TOKEN required
+    python server_app.py http PORT TOKEN [legacy]   # streamable HTTP on 127.0.0.1:PORT/mcp, Bearer TOKEN
+                                                    # required; `legacy`: sessions, no `server/discover`
 
 Its tools cover what agentkit must carry: text, structured results, images, errors the tool
 reports, a slow call, a crash, stderr output, and the process id (to check for orphans).
@@ -75,17 +76,39 @@ def crash() -> str:
     os._exit(3)
 
 
-def _http(port: int, token: str) -> None:
+def _http(port: int, token: str, legacy: bool) -> None:
+    import json
+
     import uvicorn
-    from starlette.responses import PlainTextResponse
+    from starlette.responses import JSONResponse, PlainTextResponse
 
     app = server.streamable_http_app()
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != f"Bearer {token}".encode():
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if dict(scope["headers"]).get(b"authorization") != f"Bearer {token}".encode():
             await PlainTextResponse("no entry", status_code=401)(scope, receive, send)
             return
-        await app(scope, receive, send)
+        messages, body = [], b""
+        while True:  # read the request, to look at its JSON-RPC method, then hand it on unchanged
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        if legacy and body and json.loads(body).get("method") == "server/discover":
+            # A server of the handshake era (sessions with an `mcp-session-id`): no `server/discover`.
+            error = {"jsonrpc": "2.0", "id": json.loads(body).get("id"),
+                     "error": {"code": -32601, "message": "Method not found"}}
+            await JSONResponse(error, status_code=200)(scope, receive, send)
+            return
+
+        async def replay() -> Any:
+            return messages.pop(0) if messages else await receive()
+
+        await app(scope, replay, send)
 
     uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="warning")
 
@@ -95,4 +118,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "stdio":
         server.run("stdio")
     else:
-        _http(int(sys.argv[2]), sys.argv[3])
+        _http(int(sys.argv[2]), sys.argv[3], legacy="legacy" in sys.argv[4:])

@@ -13,7 +13,7 @@ import pytest
 
 import agentkit as ak
 
-from .conftest import SERVER, children, wait_gone
+from .conftest import SERVER, children, free_port, start_http, wait_gone
 
 
 def test_a_dead_server_is_reconnected_and_a_closed_one_leaves_no_process(server: ak.mcp.Server) -> None:
@@ -35,6 +35,23 @@ def test_a_server_that_dies_again_raises_mcp_error_with_its_stderr(server: ak.mc
         crash.invoke()
     assert "server_app.py stdio" in str(caught.value)
     assert "crashing on purpose" in caught.value.stderr
+
+
+def test_an_http_session_the_server_forgot_is_started_again() -> None:
+    """A handshake-era server (sessions) restarted under us, as after an idle timeout: 404, a new session."""
+    port = free_port()
+    process = start_http(port, "t0ken", "legacy")
+    try:
+        with ak.mcp.http(f"http://127.0.0.1:{port}/mcp", headers={"Authorization": "Bearer t0ken"}) as docs:
+            shout = docs.tools(include=["shout"])[0]
+            assert shout.invoke({"text": "before"}) == {"result": "BEFORE"}
+            process.terminate()
+            process.wait(10)
+            process = start_http(port, "t0ken", "legacy")
+            assert shout.invoke({"text": "after"}) == {"result": "AFTER"}
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def test_a_command_that_cannot_start_is_named() -> None:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentkit.errors import MCPError
+from agentkit.mcp import loop
 
 __all__ = ["Connection", "Http", "Stdio", "Target", "is_disconnect", "leaf"]
 
@@ -189,6 +190,7 @@ class Connection:
 
     async def open(self, timeout: float) -> None:
         ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop.register(self)
         self._task = asyncio.create_task(self._own(ready), name=f"agentkit-mcp {self.target.label}")
         try:
             self.client = await asyncio.wait_for(asyncio.shield(ready), timeout)
@@ -227,6 +229,7 @@ class Connection:
 
     async def close(self) -> None:
         """End the session (the subprocess exits, the HTTP session is deleted); never raises."""
+        loop.unregister(self)
         task, self._task = self._task, None
         self._stop.set()
         if task is not None and self.client is None:  # still in the handshake: nothing waits for `_stop`

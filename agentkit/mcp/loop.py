@@ -18,7 +18,6 @@ import concurrent.futures
 import contextlib
 import os
 import threading
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -26,19 +25,20 @@ from agentkit._aio import _Background
 
 T = TypeVar("T")
 
-__all__ = ["acall", "call", "register"]
+__all__ = ["acall", "call", "register", "unregister"]
 
 
 class Closable(Protocol):
-    async def aclose(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 # One loop thread of our own, built like the one `_aio` shares (not that one: a sync call made on its
 # thread would wait for itself).
 _current: _Background | None = None
 _lock = threading.Lock()
-#: Servers that may hold a connection, closed at interpreter exit.
-_open: weakref.WeakSet[Any] = weakref.WeakSet()
+#: Open connections, closed at interpreter exit. Held strongly: a server object dropped without
+#: `close()` still has its subprocess, which must not outlive us.
+_open: set[Closable] = set()
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -49,9 +49,13 @@ def _loop() -> asyncio.AbstractEventLoop:
         return _current.loop
 
 
-def register(server: Closable) -> None:
-    """Close `server` at interpreter exit if it is still open then."""
-    _open.add(server)
+def register(connection: Closable) -> None:
+    """Close `connection` at interpreter exit if it is still open then."""
+    _open.add(connection)
+
+
+def unregister(connection: Closable) -> None:
+    _open.discard(connection)
 
 
 def call(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -92,12 +96,12 @@ def _close_all() -> None:
     current = _current
     if current is None or current.pid != os.getpid() or not current.thread.is_alive():
         return
-    servers = list(_open)
-    if not servers:
+    connections = list(_open)
+    if not connections:
         return
 
     async def close_all() -> None:
-        await asyncio.gather(*(s.aclose() for s in servers), return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
 
     with contextlib.suppress(BaseException):
         asyncio.run_coroutine_threadsafe(close_all(), current.loop).result(15)

@@ -74,7 +74,6 @@ class Server(ToolSet):
         self._lock: asyncio.Lock | None = None
         self._listing: dict[str, Any] | None = None  # MCP name -> the server's tool description
         self._built: dict[str, Tool] = {}
-        loop.register(self)
 
     # ------------------------------------------------------------------------------------ tools
 

@@ -60,7 +60,7 @@ def test_a_slow_mcp_call_times_out_and_the_server_stays_usable(relay: Any, serve
     nap, shout = server.tools(include=["nap", "shout"])
     nap.timeout = 0.5  # this agent's copy; the server's other users are unaffected
     agent = ak.Agent("claude-sonnet-4-5", tools=[nap, shout], relay=relay, display=False)
-    relay.emulator.script(ak.emulator.Turn(tool_calls=[("nap", {"seconds": 20})]),
+    relay.emulator.script(ak.emulator.Turn(tool_calls=[("nap", {"seconds": 1.5})]),
                           ak.emulator.Turn(tool_calls=[("shout", {"text": "awake"})]))
     reply = agent("Nap, then shout")
     assert "timeout" in (reply.tool_calls[0].error or "")

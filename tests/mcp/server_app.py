@@ -69,6 +69,12 @@ def nap(seconds: float) -> str:
     return "rested"
 
 
+@server.tool(name="notes.read")
+def read_note(title: str) -> str:
+    """Read a note (a tool name with a dot, which model APIs do not take as is)."""
+    return f"note {title}: buy milk"
+
+
 @server.tool()
 def crash() -> str:
     """Make the server process exit at once."""

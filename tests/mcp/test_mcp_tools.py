@@ -34,6 +34,12 @@ def test_include_picks_tools_and_an_unknown_name_says_which_there_are(server: ak
         server.tools(include=["nope"])
 
 
+def test_names_models_cannot_take_are_mapped_and_called_by_the_servers_name(server: ak.mcp.Server) -> None:
+    note = server.tools(include=["notes.read"])[0]
+    assert note.name == "notes_read" and server.tools(include=["notes_read"])[0].name == "notes_read"
+    assert note.invoke({"title": "shopping"}) == {"result": "note shopping: buy milk"}
+
+
 def test_arguments_are_validated_against_the_input_schema(server: ak.mcp.Server) -> None:
     add = server.tools(include=["add"])[0]
     with pytest.raises(ak.ToolArgumentsError, match="`b`"):

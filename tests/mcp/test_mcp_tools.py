@@ -70,6 +70,14 @@ def test_options_are_checked_when_the_server_is_made() -> None:
         ak.mcp.stdio("python", "-m x")  # type: ignore[arg-type]
     with pytest.raises(ak.ConfigurationError, match="http"):
         ak.mcp.http("127.0.0.1:8000/mcp")
+    with pytest.raises(ak.ConfigurationError, match="`env`"):
+        ak.mcp.stdio("python", [], env={"DEBUG": 1})  # type: ignore[dict-item]
+    with pytest.raises(ak.ConfigurationError, match=r"values not shown") as caught:
+        ak.mcp.http("http://127.0.0.1:8000/mcp", headers={"Authorization": b"Bearer s3cret"})  # type: ignore[dict-item]
+    assert "s3cret" not in str(caught.value)
+    # A whole command line without `args` is split as a shell would (`uvx mcp-server-time`).
+    split = ak.mcp.stdio("uvx mcp-server-time --local-timezone 'Europe/Paris'")
+    assert repr(split).startswith("<ak.mcp.stdio `uvx mcp-server-time --local-timezone Europe/Paris` (not connected")
 
 
 def test_a_missing_sdk_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

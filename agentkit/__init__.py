@@ -21,6 +21,7 @@ from agentkit.errors import (
     EmptyAnswerError,
     InsufficientBalanceError,
     MaxTurnsExceeded,
+    MCPError,
     ModelNotFoundError,
     OutputRefusedError,
     OutputValidationError,
@@ -56,11 +57,11 @@ _LAZY: dict[str, str] = {
     "tool": "agentkit.tools",
 }
 _SUBMODULES = frozenset(
-    {"dialects", "display", "emulator", "errors", "events", "images", "messages", "output", "relay", "tools"}
+    {"dialects", "display", "emulator", "errors", "events", "images", "mcp", "messages", "output", "relay", "tools"}
 )
 
 if TYPE_CHECKING:
-    from agentkit import emulator, events, images, output
+    from agentkit import emulator, events, images, mcp, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
     from agentkit.comparison import CompareTable, acompare, compare
@@ -85,6 +86,7 @@ __all__ = [
     "EmptyAnswerError",
     "Image",
     "InsufficientBalanceError",
+    "MCPError",
     "MaxTurnsExceeded",
     "Message",
     "ModelNotFoundError",
@@ -111,6 +113,7 @@ __all__ = [
     "events",
     "from_dialect",
     "images",
+    "mcp",
     "output",
     "to_dialect",
     "tool",

@@ -81,7 +81,8 @@ class Agent(Spending):
     Args:
         model: The model name; `dialect:model` forces a dialect (see `Relay.route`). Assignable
             later (`agent.model = "gemini-2.5-pro"`): the history is carried over.
-        tools: Functions (decorated with `@ak.tool` or plain, typed and documented) or `ak.Tool`s.
+        tools: Functions (decorated with `@ak.tool` or plain, typed and documented), `ak.Tool`s, or
+            MCP servers (`ak.mcp.stdio(...)`, `ak.mcp.http(...)`: all of their tools, listed now).
         system: The system prompt.
         relay: The relay to reach models through; default `ak.Relay.from_env()`.
         max_turns: Model requests allowed per run before `ak.MaxTurnsExceeded`.
@@ -995,17 +996,22 @@ def _model_options(given: dict[str, Any], unchecked: dict[str, Any] | None, keyw
 
 
 def _as_tools(tools: Iterable[Any]) -> list[Tool]:
-    from agentkit.tools import Tool, default_tool
+    from agentkit.tools import Tool, ToolSet, default_tool
 
     out: list[Tool] = []
     for item in tools:
-        out.append(item if isinstance(item, Tool) else default_tool(item))
+        if isinstance(item, ToolSet):  # an MCP server: all of its tools (it connects now)
+            out.extend(item.tools())
+        else:
+            out.append(item if isinstance(item, Tool) else default_tool(item))
     names = [t.name for t in out]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigurationError(
-            f"Two tools share the name(s) {', '.join(map(repr, duplicates))}; give one of them `@ak.tool(name=...)`."
-        )
+        sources = sorted({t.source for t in out if t.name in duplicates and t.source})
+        hint = (f"they come from the MCP server(s) {', '.join(f'`{s}`' for s in sources)}: give a server a name "
+                "prefix with `prefix=`, e.g. `ak.mcp.stdio(..., prefix=\"time_\")`"
+                if sources else "give one of them `@ak.tool(name=...)`")
+        raise ConfigurationError(f"Two tools share the name(s) {', '.join(map(repr, duplicates))}; {hint}.")
     return out
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "ConfigurationError",
     "EmptyAnswerError",
     "InsufficientBalanceError",
+    "MCPError",
     "MaxTurnsExceeded",
     "ModelNotFoundError",
     "OutputRefusedError",
@@ -306,6 +307,23 @@ class BudgetExceededError(AgentkitError):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only fields: kept through pickling (multiprocessing, nbclient) as the state.
         return type(self), (str(self),), self.__dict__.copy()
+
+
+class MCPError(AgentkitError):
+    """An MCP server (`ak.mcp.stdio` / `ak.mcp.http`) could not start, died, timed out or refused us.
+
+    The message names the command or URL and quotes the last lines of the server's stderr.
+    Attributes:
+        server: The command line or URL of the server (never its headers).
+        stderr: The last lines the server wrote to stderr ("" for HTTP servers or a quiet server).
+        status: The HTTP status that refused us (401, 403...), else None.
+    """
+
+    def __init__(self, message: str, *, server: str = "", stderr: str = "", status: int | None = None) -> None:
+        self.server = server
+        self.stderr = stderr
+        self.status = status
+        super().__init__(message)
 
 
 class StreamErrorEvent(Exception):

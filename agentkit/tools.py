@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import contextlib
@@ -59,6 +60,7 @@ from .messages import Image, ImagePart, TextPart
 __all__ = [
     "TOOL_RESULT_IMAGES",
     "Tool",
+    "ToolSet",
     "default_tool",
     "error_to_content",
     "images_as_text",
@@ -92,6 +94,8 @@ class Tool:
         approval: Whether the agent must ask its approval hook before running it.
         timeout: Seconds a call may take before it becomes an error result (None: no limit).
         is_async: Whether `fn` is a coroutine function (`__call__` then returns a coroutine).
+        source: Where the tool lives when it is not a Python function here (an MCP server's name),
+            shown beside its name in the live view; None otherwise.
     """
 
     name: str
@@ -102,6 +106,7 @@ class Tool:
     approval: bool
     timeout: float | None
     is_async: bool
+    source: str | None = None
 
     def __init__(
         self,
@@ -587,6 +592,18 @@ def tool(
 
 # --------------------------------------------------------------------------------------------------
 # Tool sets
+
+
+class ToolSet(abc.ABC):
+    """Several tools that come as one object (an MCP server): `ak.Agent(tools=[...])` takes its `tools()`.
+
+    Why a base class rather than a list: the object owns a connection the tools share (connected
+    on first use, closed with the object), and the agent asks for the tools when it is built.
+    """
+
+    @abc.abstractmethod
+    def tools(self) -> list[Tool]:
+        """The tools this set gives an agent."""
 
 
 def tools_from(

@@ -89,6 +89,7 @@ def open_view(agent: Agent, display: bool | str | None, prompt: str | None) -> L
     from agentkit.display.widget import LiveView
 
     view = LiveView(prompt=prompt, model=agent.model, dialect=agent.dialect, pricing=agent.relay.pricing)
+    view.state.sources = {t.name: t.source for t in agent.tools if t.source}  # MCP tools: their server
     view.show()
     return view
 

@@ -142,6 +142,7 @@ border-bottom:1px solid var(--ak-border)}
 .ak-tool-head::before{content:"▾";color:var(--ak-faint);font-size:10px;width:8px}
 .ak-tool-fold:not([open])>.ak-tool-head{border-bottom:0}.ak-tool-fold:not([open])>.ak-tool-head::before{content:"▸"}
 .ak-tool-name{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-weight:600;font-size:12.5px}
+.ak-tool-source{color:var(--ak-muted);font-size:11.5px;margin-left:6px}
 .ak-tool-state{margin-left:auto;font-size:11.5px;color:var(--ak-muted);font-variant-numeric:tabular-nums;white-space:nowrap}
 .ak-tool-body{padding:8px 10px;display:flex;flex-direction:column;gap:6px}
 .ak-label{font-size:10.5px;text-transform:uppercase;letter-spacing:.07em;color:var(--ak-faint);font-weight:700}
@@ -258,6 +259,8 @@ class RunView:
     output: Any = None
     output_partial: Any = None
     """The structured answer as it streams (parsed JSON so far), before the typed value is known."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Tool name -> where the tool lives (an MCP server), shown beside the name on its card."""
     notice: str | None = None
     """A passing note for the footer (a retry after a relay error)."""
     status: RunStatus = "running"
@@ -758,8 +761,9 @@ def _expandable(pre: str) -> str:
     )
 
 
-def tool_html(tool: ToolView) -> str:
-    """One tool-call card: name, arguments (pretty JSON), then the result or the error, and timing."""
+def tool_html(tool: ToolView, source: str | None = None) -> str:
+    """One tool-call card: name (and `source`, the MCP server it ran on), arguments (pretty JSON), then
+    the result or the error, and timing."""
     if tool.arguments is not None:
         args = json_html(tool.arguments) if isinstance(tool.arguments, dict) else f'<pre class="ak-json">{esc(_short(tool.arguments))}</pre>'
     elif tool.args_text:
@@ -787,9 +791,13 @@ def tool_html(tool: ToolView) -> str:
     return (
         f'<div class="ak-tool ak-{tool.status}" data-tool="{esc(tool.name)}" data-status="{tool.status}">'
         f'<details class="ak-tool-fold" open><summary class="ak-tool-head" title="Fold or unfold this call">'
-        f'<span class="ak-tool-name">{esc(tool.name)}</span>{_state_html(tool)}</summary>'
+        f'<span class="ak-tool-name">{esc(tool.name)}</span>{_source_html(source)}{_state_html(tool)}</summary>'
         f'<div class="ak-tool-body">{"".join(body)}</div></details></div>'
     )
+
+
+def _source_html(source: str | None) -> str:
+    return f'<span class="ak-tool-source" title="MCP server">· {esc(source)}</span>' if source else ""
 
 
 def tools_head_html(turn: TurnView) -> str:
@@ -942,7 +950,7 @@ def run_html(view: RunView, *, style: bool = True, footer: bool = True, live: bo
     for turn in view.turns:
         tools = ""
         if turn.tools:
-            cards = "".join(f'<div class="ak-card-view">{tool_html(t)}</div>' for t in turn.tools)
+            cards = "".join(f'<div class="ak-card-view">{tool_html(t, view.sources.get(t.name))}</div>' for t in turn.tools)
             tools = tools_head_html(turn) + f'<div class="ak-tools ak-tools-view">{cards}</div>'
         turn_parts = [_section("reasoning", reasoning_html(turn)), _section("text", turn_text_html(view, turn)), tools]
         parts.append('<div class="ak-turn">' + "".join(turn_parts) + "</div>")
@@ -1101,7 +1109,8 @@ def agent_bundle(agent: Any) -> dict[str, str]:
         chips.append(f'<span class="ak-chip">{esc(dialect)}</span>')
     chips.append(f'<span class="ak-chip">{len(history)} message{"s" if len(history) != 1 else ""}</span>')
     tool_rows = "".join(
-        f'<tr><th>{esc(t.name)}</th><td>{esc(_short(t.description or "", 200))}</td></tr>' for t in tools
+        f'<tr><th>{esc(t.name)}{_source_html(t.source)}</th><td>{esc(_short(t.description or "", 200))}</td></tr>'
+        for t in tools
     )
     parts = [f'<div class="ak-footer" style="border:0;padding:0">{"".join(chips)}</div>']
     if agent.system:

@@ -28,7 +28,7 @@ def format_cost(cost: Cost | None) -> str:
     return "—" if cost is None else str(cost)
 
 
-def _row_cost(row: dict[str, Any]) -> Cost | None:
+def _row_cost(row: Mapping[str, Any]) -> Cost | None:
     amount = row.get("cost")
     return None if amount is None else Cost(amount, row.get("currency") or "USD")
 

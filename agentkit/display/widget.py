@@ -219,7 +219,7 @@ class LiveView:
                 if card is None:
                     card = tw.cards[tool.index] = _Card()
                     tw.tools.children = (*tw.tools.children, card.box)
-                self._set(card.html, "value", render.tool_html(tool))
+                self._set(card.html, "value", render.tool_html(tool, self.state.sources.get(tool.name)))
 
     def _set(self, widget: w.Widget, name: str, value: Any) -> None:
         key = id(widget)

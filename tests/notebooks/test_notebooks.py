@@ -158,6 +158,19 @@ def check_relays(book: Any) -> None:
     assert "[('openai', '/v1/chat/completions')]" in texts(book, 6)  # served by the backup host
 
 
+def check_mcp(book: Any) -> None:
+    listed = texts(book, 2)
+    assert "get_current_time   on mcp-time" in listed and "shapes_square      on shapes" in listed
+    assert 'data-tool="get_current_time"' in widget_html(book)
+    seen = visible(widget_html(book))
+    assert "get_current_time · mcp-time" in seen and "shapes_square · shapes" in seen
+    results = texts(book, 4)
+    assert "get_current_time -> {'timezone': 'Asia/Tokyo'" in results
+    assert "shapes_square -> Image(image/png, 48x48" in results
+    assert "Unknown color 'sky-ish'" in texts(book, 5)
+    others = texts(book, 6)
+    assert others.count("-> {'area': 12.0, 'perimeter': 14.0}") == 3
+    assert "not connected" in texts(book, 7)
 def check_compare(book: Any) -> None:
     views = [o for o in cell_outputs(book, 1) if 'class="ak-compare-view ak-final"' in o.data.get("text/html", "")]
     assert len(views) == 1 and WIDGET not in views[0].data  # the finished comparison needs no widget state
@@ -185,6 +198,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "04_vision": check_vision,
     "05_structured_output": check_structured,
     "06_relay_layouts": check_relays,
+    "07_mcp": check_mcp,
     "08_compare": check_compare,
 }
 

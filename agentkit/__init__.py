@@ -37,6 +37,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Agent": "agentkit.agent",
+    "File": "agentkit.messages",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
     "Relay": "agentkit.relay",
@@ -51,15 +52,15 @@ _LAZY: dict[str, str] = {
     "tool": "agentkit.tools",
 }
 _SUBMODULES = frozenset(
-    {"dialects", "display", "emulator", "errors", "events", "images", "messages", "output", "relay", "tools"}
+    {"dialects", "display", "emulator", "errors", "events", "files", "images", "messages", "output", "relay", "tools"}
 )
 
 if TYPE_CHECKING:
-    from agentkit import emulator, events, images, output
+    from agentkit import emulator, events, files, images, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
     from agentkit.history import from_dialect, to_dialect
-    from agentkit.messages import Image, Message, Usage
+    from agentkit.messages import File, Image, Message, Usage
     from agentkit.relay import Relay
     from agentkit.reply import Reply, ToolCall
     from agentkit.tools import Tool, tool
@@ -73,6 +74,7 @@ __all__ = [
     "ConfigurationError",
     "DIALECTS",
     "EmptyAnswerError",
+    "File",
     "Image",
     "InsufficientBalanceError",
     "MaxTurnsExceeded",
@@ -97,6 +99,7 @@ __all__ = [
     "batch",
     "emulator",
     "events",
+    "files",
     "from_dialect",
     "images",
     "output",

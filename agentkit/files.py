@@ -26,13 +26,17 @@ __all__ = ["attachments", "to_file"]
 
 _ACCEPTED = (
     "pass a PDF, a plain text file (.txt, .md, .csv, .json, code...), audio (WAV, MP3, FLAC, OGG, AIFF, AAC) "
-    "or an image, as a path, an http(s) URL, bytes or `ak.File(data, mime_type=..., name=...)`"
+    "or an image, as a path, an http(s) URL, bytes or an `ak.File`"
 )
 
 
 def attachments(value: Any) -> list[Image | File]:
-    """Every file in `value` (one item, or a list, tuple or iterator of them) as an `ak.File` or `ak.Image`."""
-    return [to_file(item) for item in as_list(value)]
+    """Every file in `value` (one item, or a list, tuple or iterator of them) as an `ak.File` or `ak.Image`.
+
+    An open file is one item, although it iterates (into lines).
+    """
+    items = [value] if callable(getattr(value, "read", None)) else as_list(value)
+    return [to_file(item) for item in items]
 
 
 def to_file(value: Any) -> Image | File:

@@ -41,6 +41,7 @@ from agentkit.dialects.shared import OUTPUT_LOG as _OUTPUT_LOG
 from agentkit.dialects.shared import arguments_object as _arguments_object
 from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import file_from_url as _file_from_url
+from agentkit.dialects.shared import file_placeholder as _file_placeholder
 from agentkit.dialects.shared import file_refused as _file_refused
 from agentkit.dialects.shared import image_base64 as _image_base64
 from agentkit.dialects.shared import plain as _plain
@@ -286,8 +287,9 @@ def _tool_result_block(part: ToolResultPart) -> dict[str, Any]:
         for item in part.content:
             if isinstance(item, ImagePart):
                 content.append(_image_block(item.image))
-            elif isinstance(item, FilePart):
-                content.append(_document_block(item.file))
+            elif isinstance(item, FilePart):  # a type no document block takes: said in words, as in Chat
+                content.append(_document_block(item.file) if carries_file(item.file, tool_result=True)
+                               else {"type": "text", "text": _file_placeholder(item.file)})
             elif item.text:
                 content.append({"type": "text", "text": item.text})
         block["content"] = content
@@ -334,8 +336,8 @@ def _decode_document(block: dict[str, Any]) -> FilePart:
     if kind == "url" and isinstance(source.get("url"), str):
         return FilePart(File(url=source["url"], mime_type="application/pdf", name=title))
     if kind == "text" and isinstance(source.get("data"), str):
-        return FilePart(File(source["data"].encode("utf-8"), mime_type=source.get("media_type") or "text/plain",
-                             name=title))
+        # The wire says only text/plain; the title (the file name) may say which text (notes.md: Markdown).
+        return FilePart(File(source["data"].encode("utf-8"), name=title))
     raise ValueError(
         f"Anthropic document source type {kind!r} is not supported by agentkit's neutral history "
         "(base64, url and text are)."

@@ -23,6 +23,10 @@ def _get(data: dict[str, Any], camel: str) -> Any:
     return data.get(camel, data.get(snake))
 
 
+#: The content-part types that are files, for the two OpenAI APIs.
+_KINDS = {"openai": ("file", "input_audio"), "responses": ("input_file",)}
+
+
 def wire_files(dialect: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -36,9 +40,7 @@ def wire_files(dialect: str, body: dict[str, Any]) -> list[dict[str, Any]]:
                     found.append(block)
                 elif kind == "tool_result":
                     walk(block.get("content"))
-            elif dialect == "openai" and kind in ("file", "input_audio"):
-                found.append(block)
-            elif dialect == "responses" and kind == "input_file":
+            elif kind in _KINDS.get(dialect, ()):
                 found.append(block)
             elif dialect == "gemini":
                 blob = _get(block, "inlineData") or _get(block, "fileData")

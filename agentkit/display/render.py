@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentkit._filetypes import AUDIO_FORMATS
 from agentkit.events import (
     ReasoningDelta,
     RunFinished,
@@ -647,7 +648,8 @@ def _images_html(images: Iterable[Image]) -> str:
 def file_summary(file: File) -> str:
     """What a file chip says after the name: its kind, pages (PDFs, when cheap to count) and size."""
     mime = file.mime_type or ""
-    kind = {"application/pdf": "PDF"}.get(mime) or mime.split("/")[-1].removeprefix("x-").upper()
+    kind = ({"application/pdf": "PDF", "text/plain": "TEXT"}.get(mime) or AUDIO_FORMATS.get(mime, "").upper()
+            or mime.split("/")[-1].removeprefix("x-").upper())
     bits = [kind]
     if file.pages:
         bits.append(f"{file.pages} page{'s' if file.pages != 1 else ''}")

@@ -9,7 +9,6 @@ across a vendor switch; tools can return files.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,7 @@ DIALECT = {"gpt-4o": "openai", "responses:gpt-4o": "responses", "claude-sonnet-4
            "gemini-2.5-pro": "gemini"}
 
 
-@pytest.fixture(scope="module")
-def relay() -> Iterator[Any]:
-    with ak.emulator.serve() as relay:
-        yield relay
-
-
-@pytest.fixture(autouse=True)
-def _fresh(relay: Any) -> None:
-    relay.emulator.reset()
+pytestmark = pytest.mark.usefixtures("fresh")  # each test starts with an empty emulator log
 
 
 @pytest.fixture

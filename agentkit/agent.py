@@ -206,14 +206,14 @@ class Agent:
 
     def run(self, prompt: str | None = None, *, images: Any = (), files: Any = (), output: Any = None,
             options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
-        """Send `prompt` (with optional `images` and `files`), run tool calls until the model answers; return the Reply.
+        """Send `prompt` (with optional `images` and `files`), run tool calls until the model answers.
 
         Works in scripts and inside Jupyter (where an event loop is already running).
         No prompt continues from the history as it is. `display=` overrides the agent's setting
         for this call (in a notebook the run then streams into a live view). `images` is a list of
-        images (paths, URLs, bytes, PIL images, `ak.Image`), or one image; `files` likewise takes PDFs,
-        text and audio (paths, URLs, bytes, `ak.File`), their type sniffed from the content. Model options are
-        checked as in `ak.Agent` (`options={...}` passes names through unchecked).
+        images (paths, URLs, bytes, PIL images, `ak.Image`), or one image; `files` likewise takes
+        PDFs, text and audio (paths, URLs, bytes, `ak.File`), typed by their content. Model options
+        are checked as in `ak.Agent` (`options={...}` passes names through unchecked). Returns the Reply.
 
         An agentkit error raised here carries no agentkit-internal frames below this call (its
         cause keeps its own); set `AGENTKIT_FULL_TRACEBACKS=1` to keep them.
@@ -823,7 +823,8 @@ ALIASES = {
     "system_prompt": "system", "system_message": "system", "instructions": "system", "functions": "tools",
     "max_iterations": "max_turns", "max_steps": "max_turns", "response_model": "output",
     "output_type": "output", "result_type": "output", "response_format": "output", "schema": "output",
-    "image": "images", "file": "files", "attachments": "files", "documents": "files", "api_key": "relay", "base_url": "relay", "stream": "agent.stream(...)",
+    "image": "images", "api_key": "relay", "base_url": "relay", "stream": "agent.stream(...)",
+    "file": "files", "attachments": "files", "documents": "files",
     "messages": "agent.history", "history": "agent.history", "model": "agent.model",
 }
 

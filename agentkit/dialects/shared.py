@@ -18,6 +18,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from agentkit.errors import ConfigurationError
 from agentkit.messages import File, Image, Message, TextPart, ToolCallPart
 
 if TYPE_CHECKING:
@@ -251,11 +252,12 @@ def file_placeholder(file: File) -> str:
     return f"[file: {file_description(file)} — this API cannot take this file type in tool results]"
 
 
-def file_refused(file: File, dialect: str, vendor: str, hint: str = "") -> ValueError:
+def file_refused(file: File, dialect: str, vendor: str, hint: str = "") -> ConfigurationError:
     """The error for a file `dialect` cannot carry in a request: its type, and the dialects that can.
 
-    Raised while the request is built, so nothing is sent. The other dialects are asked through
-    their own `carries_file`, so each keeps its own decision.
+    Raised while the request is built, so nothing is sent (and by `ak.to_dialect`, as the same
+    `ak.ConfigurationError`). The other dialects are asked through their own `carries_file`, so
+    each keeps its own decision.
     """
     from agentkit.dialects import DIALECTS
     from agentkit.dialects.base import load
@@ -265,7 +267,7 @@ def file_refused(file: File, dialect: str, vendor: str, hint: str = "") -> Value
         f"the dialects that can are {', '.join(f'`{name}`' for name in able)}"
         if able else "no dialect of agentkit can"
     )
-    return ValueError(
+    return ConfigurationError(
         f"The `{dialect}` dialect ({vendor}) cannot carry the file {file_description(file)}: "
         f"{file.mime_type!r} is not a type it takes{' from a URL' if file.url is not None else ''}; {others}. "
         f"{hint or 'Convert the file, or use a model of one of those dialects.'}"

@@ -85,7 +85,7 @@ def test_audio_goes_where_the_vendor_takes_it() -> None:
     ],
 )
 def test_a_type_a_dialect_cannot_carry_raises_naming_the_dialects_that_can(dialect: str, file: File, able: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ak.ConfigurationError) as info:
         _user_content(dialect, file)
     message = str(info.value)
     assert f"`{dialect}` dialect" in message and file.filename in message and repr(file.mime_type) in message

@@ -121,8 +121,8 @@ def _from_url(url: str) -> Image | File:
     from agentkit.images import to_image
 
     file = File(url=url)
-    if (file.mime_type or "").startswith("image/"):
-        return to_image(url)
+    if (file.mime_type or "").startswith("image/"):  # gs:// images too: the vendor fetches them
+        return to_image(url) if url.lower().startswith("http") else Image(url=url, mime_type=file.mime_type or "")
     if file.mime_type == "application/octet-stream":
         raise ConfigurationError(
             f"The URL {_shown(url)} does not say what type of file it is (no known extension); the vendor fetches "

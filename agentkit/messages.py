@@ -118,6 +118,11 @@ class File:
     def __post_init__(self) -> None:
         if (self.data is None) == (self.url is None):
             raise ValueError("An `ak.File` needs exactly one of `data=` (bytes) or `url=` (an http(s) URL).")
+        if isinstance(self.data, str):
+            raise TypeError(
+                f"`ak.File` takes the file's bytes, not a str ({self.data[:60]!r}). Pass a path or URL straight "
+                "to `files=[...]`, or `ak.File(Path(path).read_bytes(), name=...)`."
+            )
         if self.data is not None and not isinstance(self.data, bytes):
             object.__setattr__(self, "data", bytes(self.data))
         if self.mime_type is None:

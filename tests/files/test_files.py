@@ -92,8 +92,10 @@ def test_every_source_gives_the_same_file(tmp_path: Path) -> None:
 def test_a_list_mixes_kinds_and_an_image_becomes_an_image(tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text(NOTES)
-    found = attachments([notes, wav(), PNG_1x1, "https://example.com/papers/attention.pdf"])
-    assert [type(f).__name__ for f in found] == ["File", "File", "Image", "File"]
+    found = attachments([notes, wav(), PNG_1x1, "https://example.com/papers/attention.pdf",
+                         "gs://bucket/scan.png", "gs://bucket/talk.mp3"])
+    assert [type(f).__name__ for f in found] == ["File", "File", "Image", "File", "Image", "File"]
+    assert found[4].url == "gs://bucket/scan.png" and found[5].mime_type == "audio/mpeg"
     assert isinstance(found[0], File) and found[0].mime_type == "text/markdown" and found[0].text == NOTES
     assert isinstance(found[2], Image) and found[2].mime_type == "image/png"
     url = found[3]
@@ -140,6 +142,8 @@ def test_bad_input_gets_a_clear_error_that_never_quotes_the_content(tmp_path: Pa
         to_file(io.StringIO("text"))
     with pytest.raises(ValueError, match="exactly one of"):
         ak.File()
+    with pytest.raises(TypeError, match=r"takes the file's bytes, not a str \('report\.pdf'\)"):
+        ak.File("report.pdf")  # type: ignore[arg-type]
 
 
 def test_an_url_file_with_a_declared_type_is_kept() -> None:

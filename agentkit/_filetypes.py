@@ -12,8 +12,8 @@ import mimetypes
 import re
 from typing import Final
 
-__all__ = ["AUDIO_FORMATS", "SNIFFED_TYPES", "extension_for", "guess_mime_type", "is_text_type", "normalized", "pdf_pages",
-           "sniff_file_type"]
+__all__ = ["AUDIO_FORMATS", "SNIFFED_TYPES", "decoded_text", "extension_for", "guess_mime_type", "is_text_type",
+           "normalized", "pdf_pages", "sniff_file_type"]
 
 #: Spellings of the same type that vendors or the platform use, mapped to one.
 _SAME: Final = {
@@ -78,6 +78,8 @@ def sniff_file_type(data: bytes) -> str | None:
     "text/plain" for bytes that read as UTF-8 text with no NUL (the name may then say which text).
     """
     head = bytes(data[:64])
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte-order mark (FF FE would pass for an MPEG frame)
+        return "text/plain"
     if b"%PDF-" in bytes(data[:1024]):  # the header may follow a few bytes of junk (PDF 1.7, 7.5.2)
         return "application/pdf"
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
@@ -112,6 +114,13 @@ def sniff_file_type(data: bytes) -> str | None:
                 return None
         return "text/plain"
     return None
+
+
+def decoded_text(data: bytes) -> str:
+    """The text of a text file: UTF-16 when it starts with a byte-order mark, else UTF-8 (a UTF-8 BOM dropped)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def guess_mime_type(data: bytes | None, name: str | None) -> str:

@@ -18,7 +18,14 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from agentkit._filetypes import extension_for, guess_mime_type, is_text_type, normalized, pdf_pages
+from agentkit._filetypes import (
+    decoded_text,
+    extension_for,
+    guess_mime_type,
+    is_text_type,
+    normalized,
+    pdf_pages,
+)
 
 __all__ = [
     "File",
@@ -158,10 +165,10 @@ class File:
 
     @property
     def text(self) -> str | None:
-        """The content of a text file, decoded as UTF-8 (None for binary and URL files)."""
+        """The content of a text file (UTF-8, or UTF-16 with a byte-order mark); None for binary and URL files."""
         if self.data is None or not is_text_type(self.mime_type or ""):
             return None
-        return self.data.decode("utf-8", errors="replace")
+        return decoded_text(self.data)
 
     @property
     def filename(self) -> str:

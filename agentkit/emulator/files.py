@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from agentkit._filetypes import is_text_type, normalized, pdf_pages, sniff_file_type
+from agentkit._filetypes import decoded_text, is_text_type, normalized, pdf_pages, sniff_file_type
 
 from .neutral import FileInput
 from .text import shorten
@@ -47,7 +47,7 @@ def describe_file(file: FileInput) -> str:
         length = f" of {seconds:.1f} seconds" if seconds is not None else ""
         return f"a {_AUDIO_NAMES[sniffed]} audio file{length}{named} ({size})"
     if sniffed == "text/plain" or (sniffed is None and is_text_type(file.media_type or "")):
-        text = data.decode("utf-8", errors="replace")
+        text = decoded_text(data)
         lines = text.count("\n") + (0 if text.endswith("\n") else 1)
         return f"a text file{named} of {lines} line{'s' if lines != 1 else ''} starting \"{shorten(text, 60)}\""
     declared = f" declared as {file.media_type}" if file.media_type else ""

@@ -56,6 +56,12 @@ def test_text_is_refined_by_the_name(name: str, mime: str) -> None:
     assert File(pdf(), name=name).mime_type == "application/pdf"  # the name never beats magic numbers
 
 
+def test_utf16_text_is_text_and_reads_back() -> None:
+    file = File("Grüße\n".encode("utf-16"), name="notes.txt")  # starts FF FE, which could pass for MPEG audio
+    assert file.mime_type == "text/plain" and file.text == "Grüße\n"
+    assert File("\ufeffhello".encode()).text == "hello"  # a UTF-8 BOM is dropped
+
+
 def test_pdf_pages_are_counted_from_page_objects() -> None:
     assert File(pdf(3)).pages == 3
     assert File(pdf(1)).pages == 1

@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "Agent": "agentkit.agent",
     "CompareTable": "agentkit.comparison",
     "Cost": "agentkit.cost",
+    "File": "agentkit.messages",
     "Image": "agentkit.messages",
     "Message": "agentkit.messages",
     "Relay": "agentkit.relay",
@@ -57,17 +58,18 @@ _LAZY: dict[str, str] = {
     "tool": "agentkit.tools",
 }
 _SUBMODULES = frozenset(
-    {"dialects", "display", "emulator", "errors", "events", "images", "mcp", "messages", "output", "relay", "tools"}
+    {"dialects", "display", "emulator", "errors", "events", "files", "images", "mcp", "messages", "output", "relay",
+     "tools"}
 )
 
 if TYPE_CHECKING:
-    from agentkit import emulator, events, images, mcp, output
+    from agentkit import emulator, events, files, images, mcp, output
     from agentkit.agent import Agent
     from agentkit.batch import abatch, batch
     from agentkit.comparison import CompareTable, acompare, compare
     from agentkit.cost import Cost
     from agentkit.history import from_dialect, to_dialect
-    from agentkit.messages import Image, Message, Usage
+    from agentkit.messages import File, Image, Message, Usage
     from agentkit.relay import Relay
     from agentkit.reply import Reply, ToolCall
     from agentkit.tools import Tool, tool
@@ -84,6 +86,7 @@ __all__ = [
     "Cost",
     "DIALECTS",
     "EmptyAnswerError",
+    "File",
     "Image",
     "InsufficientBalanceError",
     "MCPError",
@@ -111,6 +114,7 @@ __all__ = [
     "compare",
     "emulator",
     "events",
+    "files",
     "from_dialect",
     "images",
     "mcp",

@@ -54,7 +54,16 @@ from agentkit.events import (
     TurnFinished,
     TurnStarted,
 )
-from agentkit.messages import Image, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart, Usage
+from agentkit.messages import (
+    File,
+    Image,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
 from agentkit.output import NOTHING as _NO_PARTIAL
 from agentkit.reply import Reply, ToolCall
 from agentkit.retry import track_sending
@@ -265,21 +274,22 @@ class Agent(Spending):
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
-    def run(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+    def run(self, prompt: str | None = None, *, images: Any = (), files: Any = (), output: Any = None,
             options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
-        """Send `prompt` (with optional `images`), run tool calls until the model answers; return the Reply.
+        """Send `prompt` (with optional `images` and `files`), run tool calls until the model answers.
 
         Works in scripts and inside Jupyter (where an event loop is already running).
         No prompt continues from the history as it is. `display=` overrides the agent's setting
         for this call (in a notebook the run then streams into a live view). `images` is a list of
-        images (paths, URLs, bytes, PIL images, `ak.Image`), or one image. Model options are
-        checked as in `ak.Agent` (`options={...}` passes names through unchecked).
+        images (paths, URLs, bytes, PIL images, `ak.Image`), or one image; `files` likewise takes
+        PDFs, text and audio (paths, URLs, bytes, `ak.File`), typed by their content. Model options
+        are checked as in `ak.Agent` (`options={...}` passes names through unchecked). Returns the Reply.
 
         An agentkit error raised here carries no agentkit-internal frames below this call (its
         cause keeps its own); set `AGENTKIT_FULL_TRACEBACKS=1` to keep them.
         """
         try:
-            return self._run_sync(prompt, images, output, options, more_options)
+            return self._run_sync(prompt, _attached(images, files), output, options, more_options)
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
@@ -297,14 +307,14 @@ class Agent(Spending):
                                      has_prompt=prompt is not None or bool(images))
         return _aio.run_sync(lambda: self._arun(prompt, images, output, merged, False))
 
-    async def arun(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+    async def arun(self, prompt: str | None = None, *, images: Any = (), files: Any = (), output: Any = None,
                    options: dict[str, Any] | None = None, **more_options: Any) -> Reply:
         """The async twin of `run` (the core: `run` bridges to it)."""
         try:
             _check_prompt(prompt)
             display = more_options.pop("display", self.display)
             merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent.arun(...)`")
-            return await self._arun(prompt, as_list(images), output, merged, display)
+            return await self._arun(prompt, _attached(images, files), output, merged, display)
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
 
@@ -358,7 +368,7 @@ class Agent(Spending):
             approval.notebook_approver.reset(token)
         return feed.reply()
 
-    def stream(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+    def stream(self, prompt: str | None = None, *, images: Any = (), files: Any = (), output: Any = None,
                options: dict[str, Any] | None = None, **more_options: Any) -> RunStream:
         """Iterate the run's events as they happen; `.reply` once exhausted.
 
@@ -367,20 +377,21 @@ class Agent(Spending):
         try:
             _check_prompt(prompt)
             merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.stream(...)`")
+            images = _attached(images, files)
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
-        images = as_list(images)
         return RunStream(lambda: self._events(prompt, images, output, merged, streaming=True))
 
-    def astream(self, prompt: str | None = None, *, images: Any = (), output: Any = None,
+    def astream(self, prompt: str | None = None, *, images: Any = (), files: Any = (), output: Any = None,
                 options: dict[str, Any] | None = None, **more_options: Any) -> AsyncRunStream:
         """`async for event in agent.astream(...)`; `.reply` once exhausted."""
         try:
             _check_prompt(prompt)
             merged = _model_options(more_options, options, _STREAM_KEYWORDS, "`agent.astream(...)`")
+            images = _attached(images, files)
         except AgentkitError as exc:
             raise trim(exc)  # noqa: B904 - frames below trimmed; AGENTKIT_FULL_TRACEBACKS=1 keeps them
-        return AsyncRunStream(self._events(prompt, as_list(images), output, merged, streaming=True))
+        return AsyncRunStream(self._events(prompt, images, output, merged, streaming=True))
 
     # ------------------------------------------------------------------ the run
 
@@ -921,12 +932,13 @@ ALIASES = {
     "max_iterations": "max_turns", "max_steps": "max_turns", "response_model": "output",
     "output_type": "output", "result_type": "output", "response_format": "output", "schema": "output",
     "image": "images", "api_key": "relay", "base_url": "relay", "stream": "agent.stream(...)",
+    "file": "files", "attachments": "files", "documents": "files",
     "messages": "agent.history", "history": "agent.history", "model": "agent.model",
 }
 
 _AGENT_KEYWORDS = ("model", "tools", "system", "relay", "max_turns", "parallel_tools", "display", "approve",
                    "output", "output_retries", "max_cost", "cache", "options")
-_STREAM_KEYWORDS = ("prompt", "images", "output", "options")
+_STREAM_KEYWORDS = ("prompt", "images", "files", "output", "options")
 _RUN_KEYWORDS = (*_STREAM_KEYWORDS, "display")
 
 
@@ -1015,9 +1027,26 @@ def _as_tools(tools: Iterable[Any]) -> list[Tool]:
     return out
 
 
-def _as_image(value: Any) -> Image:
+def _attached(images: Any, files: Any) -> list[Any]:
+    """The run's images (converted when the run starts) followed by its files, converted now.
+
+    Files are read and sniffed at the call, so a missing or unrecognised file fails before the run
+    (and its history entry) begins; they join the images list as `ak.File`s, which `_as_image` keeps.
+    """
+    images = as_list(images)
+    if files is None or (isinstance(files, (list, tuple)) and not files):
+        return images
+    from agentkit.files import attachments
+
+    return [*images, *attachments(files)]
+
+
+def _as_image(value: Any) -> Image | File:
     """Accept what users pass as an image: sniffing, sizing and encoding live in `agentkit.images`."""
     from agentkit.images import to_image
+
+    if isinstance(value, File):
+        return value  # from `files=`, already converted by `_attached`
 
     return to_image(value)
 

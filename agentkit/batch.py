@@ -146,7 +146,7 @@ def batch(
         agent: An `ak.Agent` used as a template (each input gets its own copy), or a factory
             returning a new agent: called with no arguments, or with the input if it takes one.
         inputs: Prompts, or dicts of `agent.arun` arguments (`{"prompt": ..., "images": [...],
-            "output": Model, "temperature": 0}`).
+            "files": ["report.pdf"], "output": Model, "temperature": 0}`).
         concurrency: Conversations in flight at once.
         rate_limit: Model requests per minute through each relay used (None: the relay's own setting).
         retries: Reruns of a conversation that ended in a retryable error (after the relay's retries).

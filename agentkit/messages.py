@@ -18,7 +18,18 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from agentkit._filetypes import (
+    decoded_text,
+    extension_for,
+    guess_mime_type,
+    is_text_type,
+    normalized,
+    pdf_pages,
+)
+
 __all__ = [
+    "File",
+    "FilePart",
     "Image",
     "ImagePart",
     "Message",
@@ -92,6 +103,92 @@ class Image:
         return bundle
 
 
+@dataclass(frozen=True, eq=False)
+class File:
+    """A document or audio file for the model (PDF, plain text, WAV, MP3...): bytes with a MIME type, or a URL.
+
+    Plain fields (bytes `data`, `mime_type`, `name`, `url`) so a history holding files saves and
+    loads like one holding images. Build one from a path, URL or bytes with `agentkit.files.to_file`
+    (what `files=[...]` does), which sniffs the type from the content; `File(data)` with no
+    `mime_type` sniffs it too. Like `Image`, the base64 form is computed once and cached.
+    """
+
+    data: bytes | None = None
+    """Raw bytes (None for URL files)."""
+    mime_type: str | None = None
+    """The MIME type; sniffed from the bytes (then the name) when not given."""
+    name: str | None = None
+    """The file name shown to the model and in the live view (vendors want one for PDFs)."""
+    url: str | None = None
+    """An http(s) URL (or a vendor file URI) the vendor fetches itself (None for byte files)."""
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("An `ak.File` needs exactly one of `data=` (bytes) or `url=` (an http(s) URL).")
+        if isinstance(self.data, str):
+            raise TypeError(
+                f"`ak.File` takes the file's bytes, not a str ({self.data[:60]!r}). Pass a path or URL straight "
+                "to `files=[...]`, or `ak.File(Path(path).read_bytes(), name=...)`."
+            )
+        if self.data is not None and not isinstance(self.data, bytes):
+            object.__setattr__(self, "data", bytes(self.data))
+        if self.mime_type is None:
+            object.__setattr__(self, "mime_type", guess_mime_type(self.data, self.name or self.url))
+        else:
+            object.__setattr__(self, "mime_type", normalized(self.mime_type))
+
+    @functools.cached_property
+    def base64(self) -> str:
+        """Standard base64 of the bytes, computed once."""
+        if self.data is None:
+            raise ValueError(f"The file at {self.url!r} is a URL, not bytes; it has no base64 form.")
+        return base64.b64encode(self.data).decode("ascii")
+
+    @property
+    def data_url(self) -> str:
+        """A `data:` URL for byte files, or the URL itself."""
+        if self.url is not None:
+            return self.url
+        return f"data:{self.mime_type};base64,{self.base64}"
+
+    @property
+    def size(self) -> int | None:
+        """The number of bytes (None for URL files)."""
+        return None if self.data is None else len(self.data)
+
+    @functools.cached_property
+    def pages(self) -> int | None:
+        """A PDF's page count when cheap to know (its `/Type /Page` objects); None otherwise."""
+        if self.data is None or self.mime_type != "application/pdf":
+            return None
+        return pdf_pages(self.data)
+
+    @property
+    def text(self) -> str | None:
+        """The content of a text file (UTF-8, or UTF-16 with a byte-order mark); None for binary and URL files."""
+        if self.data is None or not is_text_type(self.mime_type or ""):
+            return None
+        return decoded_text(self.data)
+
+    @property
+    def filename(self) -> str:
+        """The name to send: the given name, or one made from the type (vendors require a filename for PDFs)."""
+        if self.name:
+            return self.name
+        if self.url is not None:
+            tail = self.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+            if tail:
+                return tail
+        return f"file{extension_for(self.mime_type or '')}"
+
+    def __repr__(self) -> str:
+        named = f"{self.name!r}, " if self.name else ""
+        where = self.url if self.url is not None else f"{len(self.data or b''):,} bytes"
+        pages = self.pages
+        counted = f", {pages} page{'s' if pages != 1 else ''}" if pages else ""
+        return f"File({named}{self.mime_type}, {where}{counted})"
+
+
 @dataclass(frozen=True)
 class TextPart:
     text: str
@@ -100,6 +197,13 @@ class TextPart:
 @dataclass(frozen=True)
 class ImagePart:
     image: Image
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """A file (PDF, text, audio) in a user message or a tool result."""
+
+    file: File
 
 
 @dataclass(frozen=True)
@@ -138,18 +242,18 @@ class ToolResultPart:
 
     call_id: str
     name: str
-    content: tuple[TextPart | ImagePart, ...]
+    content: tuple[TextPart | ImagePart | FilePart, ...]
     is_error: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Vendor data to echo within the same dialect (e.g. the result object an imported Gemini history held)."""
 
     @property
     def text(self) -> str:
-        """The text of the result (images left out)."""
+        """The text of the result (images and files left out)."""
         return "".join(p.text for p in self.content if isinstance(p, TextPart))
 
 
-Part: TypeAlias = TextPart | ImagePart | ReasoningPart | ToolCallPart | ToolResultPart
+Part: TypeAlias = TextPart | ImagePart | FilePart | ReasoningPart | ToolCallPart | ToolResultPart
 
 
 @dataclass
@@ -215,9 +319,9 @@ class Message:
         return [p for p in self.parts if isinstance(p, ToolResultPart)]
 
     @classmethod
-    def user(cls, text: str, *images: Image) -> Message:
+    def user(cls, text: str, *attachments: Image | File) -> Message:
         parts: list[Part] = [TextPart(text)] if text else []
-        parts.extend(ImagePart(image) for image in images)
+        parts.extend(ImagePart(a) if isinstance(a, Image) else FilePart(a) for a in attachments)
         return cls("user", parts)
 
     @classmethod

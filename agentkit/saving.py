@@ -44,6 +44,8 @@ _TYPES: dict[str, type] = {
     "text": messages.TextPart,
     "image_part": messages.ImagePart,
     "image": messages.Image,
+    "file_part": messages.FilePart,
+    "file": messages.File,
     "reasoning": messages.ReasoningPart,
     "tool_call": messages.ToolCallPart,
     "tool_result": messages.ToolResultPart,

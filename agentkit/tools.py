@@ -55,7 +55,7 @@ from ._schema_dialects import GeminiForm
 from .dialects import DIALECTS
 from .dialects.base import DialectModule, load
 from .errors import ConfigurationError
-from .messages import Image, ImagePart, TextPart
+from .messages import File, FilePart, Image, ImagePart, TextPart
 
 __all__ = [
     "TOOL_RESULT_IMAGES",
@@ -72,7 +72,7 @@ __all__ = [
 
 logger = logging.getLogger("agentkit.tools")
 
-Content = tuple[TextPart | ImagePart, ...]
+Content = tuple[TextPart | ImagePart | FilePart, ...]
 
 
 class _Cache:
@@ -718,17 +718,20 @@ def result_to_content(value: Any) -> Content:
     str -> text; numbers, booleans and None -> JSON text; dicts, lists, dataclasses and pydantic
     models -> JSON text (datetimes, enums, UUIDs... as pydantic serializes them); `ak.Image`, PIL
     images, matplotlib figures and image bytes -> an image (see `agentkit.images`); a list mixing
-    images and other values -> one part each.
+    images and other values -> one part each. An `ak.File` (a PDF, text, audio) -> a file, which each
+    dialect carries in the tool result where its API can, else a text placeholder saying so.
     """
-    if isinstance(value, (TextPart, ImagePart)):
+    if isinstance(value, (TextPart, ImagePart, FilePart)):
         return (value,)
     if isinstance(value, str):
         return (TextPart(value),)
+    if isinstance(value, File):
+        return (FilePart(value),)
     image = _as_image(value)
     if image is not None:
         return (ImagePart(image),)
-    if isinstance(value, (list, tuple)) and any(_is_image_like(v) for v in value):
-        parts: list[TextPart | ImagePart] = []
+    if isinstance(value, (list, tuple)) and any(_is_image_like(v) or isinstance(v, (File, FilePart)) for v in value):
+        parts: list[TextPart | ImagePart | FilePart] = []
         for item in value:
             parts.extend(result_to_content(item))
         return tuple(parts)
@@ -747,9 +750,9 @@ def error_to_content(exc: BaseException) -> tuple[TextPart]:
     return (TextPart(f"{kind}: {message}" if message else kind),)
 
 
-def images_as_text(parts: Iterable[TextPart | ImagePart]) -> tuple[TextPart, ...]:
-    """Replace images by a sentence, for dialects whose tool results carry only text."""
-    out: list[TextPart] = []
+def images_as_text(parts: Iterable[TextPart | ImagePart | FilePart]) -> tuple[TextPart | FilePart, ...]:
+    """Replace images by a sentence, for dialects whose tool results carry only text (files: see the dialects)."""
+    out: list[TextPart | FilePart] = []
     for part in parts:
         if isinstance(part, ImagePart):
             image = part.image
@@ -766,7 +769,7 @@ def images_as_text(parts: Iterable[TextPart | ImagePart]) -> tuple[TextPart, ...
     return tuple(out)
 
 
-def tool_result_content(dialect: str, parts: Iterable[TextPart | ImagePart]) -> Content:
+def tool_result_content(dialect: str, parts: Iterable[TextPart | ImagePart | FilePart]) -> Content:
     """`parts` as the `dialect` can carry them in a tool result (images become text where they cannot)."""
     parts = tuple(parts)
     if TOOL_RESULT_IMAGES.get(dialect, False):

@@ -11,6 +11,11 @@ Wire facts this module is built around (see SDK_FACTS.md):
 - Tool results are one user turn of `tool_result` blocks that must come first in that turn; their
   content is a string, or a list of text and image blocks. Tool-use ids must match
   `^[a-zA-Z0-9_-]+$`, so ids from other dialects are rewritten the same way for a call and its result.
+- Files are `document` blocks (https://docs.anthropic.com/en/docs/build-with-claude/pdf-support,
+  /citations): a PDF as `{"type": "base64", "media_type": "application/pdf", "data"}` or `{"type":
+  "url", "url"}` source, a plain text file as a `{"type": "text", "media_type": "text/plain",
+  "data"}` source, the file name as the block's `title`. They may appear in user turns and in
+  `tool_result` content. Audio and video raise before the request (`carries_file`).
 - Calls go through `messages.with_raw_response.create`: the SDK sends the request and raises its
   exceptions for error statuses, and the answer's JSON (or SSE events) is decoded here as plain
   dicts, skipping the SDK's pydantic parsing (see `create` and `stream` for the figures).
@@ -30,10 +35,14 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, assert_never
 
+from agentkit._filetypes import is_text_type
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
 from agentkit.dialects.shared import OUTPUT_LOG as _OUTPUT_LOG
 from agentkit.dialects.shared import arguments_object as _arguments_object
 from agentkit.dialects.shared import count as _count
+from agentkit.dialects.shared import file_from_url as _file_from_url
+from agentkit.dialects.shared import file_placeholder as _file_placeholder
+from agentkit.dialects.shared import file_refused as _file_refused
 from agentkit.dialects.shared import image_base64 as _image_base64
 from agentkit.dialects.shared import plain as _plain
 from agentkit.dialects.shared import system_from_wire as _system_from_wire
@@ -41,6 +50,8 @@ from agentkit.dialects.shared import system_text as _system_text
 from agentkit.errors import StreamErrorEvent, UpstreamError
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
+    File,
+    FilePart,
     Image,
     ImagePart,
     Message,
@@ -60,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NAME",
     "TOOL_FORMS",
+    "carries_file",
     "create",
     "decode",
     "decode_history",
@@ -205,10 +217,10 @@ def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
             blocks.append(
                 {"type": "tool_use", "id": _wire_id(part.id), "name": part.name, "input": _arguments_object(part)}
             )
-        elif isinstance(part, ImagePart):
+        elif isinstance(part, (ImagePart, FilePart)):
             raise ValueError(
-                f"Anthropic assistant messages cannot carry images, but one holds {part.image!r}. "
-                "Put the image in a user message instead."
+                f"Anthropic assistant messages cannot carry images or files, but one holds {part!r}. "
+                "Put it in a user message instead."
             )
         elif isinstance(part, ToolResultPart):
             raise ValueError(
@@ -228,6 +240,8 @@ def _user_blocks(message: Message) -> list[dict[str, Any]]:
                 blocks.append({"type": "text", "text": part.text})
         elif isinstance(part, ImagePart):
             blocks.append(_image_block(part.image))
+        elif isinstance(part, FilePart):
+            blocks.append(_document_block(part.file))
         elif isinstance(part, ToolResultPart):
             blocks.append(_tool_result_block(part))
         elif isinstance(part, ReasoningPart):
@@ -268,11 +282,14 @@ def _image_block(image: Image) -> dict[str, Any]:
 
 def _tool_result_block(part: ToolResultPart) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "tool_result", "tool_use_id": _wire_id(part.call_id)}
-    if any(isinstance(item, ImagePart) for item in part.content):
+    if any(isinstance(item, (ImagePart, FilePart)) for item in part.content):
         content: list[dict[str, Any]] = []
         for item in part.content:
             if isinstance(item, ImagePart):
                 content.append(_image_block(item.image))
+            elif isinstance(item, FilePart):  # a type no document block takes: said in words, as in Chat
+                content.append(_document_block(item.file) if carries_file(item.file, tool_result=True)
+                               else {"type": "text", "text": _file_placeholder(item.file)})
             elif item.text:
                 content.append({"type": "text", "text": item.text})
         block["content"] = content
@@ -281,6 +298,50 @@ def _tool_result_block(part: ToolResultPart) -> dict[str, Any]:
     if part.is_error:
         block["is_error"] = True
     return block
+
+
+def carries_file(file: File, *, tool_result: bool = False) -> bool:
+    """Whether a request can hold `file` (user turn or tool result alike): PDFs (bytes or URL) and text (bytes)."""
+    if file.mime_type == "application/pdf":
+        return True
+    return is_text_type(file.mime_type or "") and file.data is not None
+
+
+def _document_block(file: File) -> dict[str, Any]:
+    """A `document` block for a PDF or a plain text file (see the module docstring)."""
+    if not carries_file(file):
+        raise _file_refused(file, NAME, "Anthropic Messages", "Anthropic takes PDFs and plain text documents "
+                            "(no audio or video); use a model of one of those dialects.")
+    source: dict[str, Any]
+    if file.url is not None:
+        source = {"type": "url", "url": file.url}
+    elif file.mime_type == "application/pdf":
+        source = {"type": "base64", "media_type": "application/pdf", "data": file.base64}
+    else:
+        source = {"type": "text", "media_type": "text/plain", "data": file.text or ""}
+    block: dict[str, Any] = {"type": "document", "source": source}
+    if file.name:
+        block["title"] = file.name
+    return block
+
+
+def _decode_document(block: dict[str, Any]) -> FilePart:
+    """A `document` block -> FilePart: base64 and url sources as they are, a text source as a text file."""
+    source = _plain(block.get("source")) or {}
+    kind = source.get("type") if isinstance(source, dict) else None
+    title = block.get("title") if isinstance(block.get("title"), str) else None
+    if kind == "base64":
+        media_type = source.get("media_type") or "application/pdf"
+        return FilePart(_file_from_url(f"data:{media_type};base64,{source.get('data', '')}", name=title))
+    if kind == "url" and isinstance(source.get("url"), str):
+        return FilePart(File(url=source["url"], mime_type="application/pdf", name=title))
+    if kind == "text" and isinstance(source.get("data"), str):
+        # The wire says only text/plain; the title (the file name) may say which text (notes.md: Markdown).
+        return FilePart(File(source["data"].encode("utf-8"), name=title))
+    raise ValueError(
+        f"Anthropic document source type {kind!r} is not supported by agentkit's neutral history "
+        "(base64, url and text are)."
+    )
 
 
 def decode_history(data: Any) -> list[Message]:
@@ -363,9 +424,11 @@ def _decode_block(block: dict[str, Any]) -> Part | None:
         return _model_part(block, kind)
     if kind == "image":
         return ImagePart(_decode_image(block.get("source") or {}))
+    if kind == "document":
+        return _decode_document(block)
     raise ValueError(
         f"Anthropic content block type {kind!r} is not supported by agentkit's neutral history "
-        "(text, image, thinking, redacted_thinking, tool_use and tool_result are)."
+        "(text, image, document, thinking, redacted_thinking, tool_use and tool_result are)."
     )
 
 
@@ -393,21 +456,23 @@ def _model_part(block: dict[str, Any], kind: str) -> Part | None:
     )
 
 
-def _decode_result_content(content: Any) -> tuple[TextPart | ImagePart, ...]:
+def _decode_result_content(content: Any) -> tuple[TextPart | ImagePart | FilePart, ...]:
     if content is None:
         return ()
     if isinstance(content, str):
         return (TextPart(content),) if content else ()
-    items: list[TextPart | ImagePart] = []
+    items: list[TextPart | ImagePart | FilePart] = []
     for block in map(_plain, content):
         kind = block.get("type")
         if kind == "text":
             items.append(TextPart(block.get("text", "")))
         elif kind == "image":
             items.append(ImagePart(_decode_image(block.get("source") or {})))
+        elif kind == "document":
+            items.append(_decode_document(block))
         else:
             raise ValueError(
-                f"A tool_result holds a {kind!r} block; agentkit keeps only text and images in tool results."
+                f"A tool_result holds a {kind!r} block; agentkit keeps only text, images and documents in tool results."
             )
     return tuple(items)
 

@@ -28,6 +28,9 @@ one teaches the other three:
         Signed reasoning from another dialect is dropped or turned into plain text, never sent signed.
     decode_history(data) -> list[Message]
         The reverse (`ak.from_dialect`): a bare list or the fragment holding it.
+    carries_file(file, *, tool_result=False) -> bool
+        Whether a request can hold an `ak.File` (PDF, text, audio) in a user message or a tool
+        result; encoding one it cannot raises before anything is sent, naming the dialects that can.
     encode(request: ModelRequest) -> dict
         The keyword arguments of the SDK call (model, history, tools, options with this dialect's
         own names, structured output), JSON-able, no SDK objects.
@@ -52,7 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 from agentkit.dialects import DIALECTS
 from agentkit.errors import ConfigurationError
 from agentkit.events import Delta
-from agentkit.messages import Message, Usage
+from agentkit.messages import File, Message, Usage
 
 if TYPE_CHECKING:
     from agentkit._schema import JsonSchema
@@ -133,6 +136,8 @@ class DialectModule(Protocol):
     def encode_history(self, history: Sequence[Message]) -> dict[str, Any]: ...
 
     def decode_history(self, data: Any) -> list[Message]: ...
+
+    def carries_file(self, file: File, *, tool_result: bool = False) -> bool: ...
 
     def encode(self, request: ModelRequest) -> dict[str, Any]: ...
 

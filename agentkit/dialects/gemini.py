@@ -25,6 +25,12 @@ Wire facts this module is built around (see SDK_FACTS.md):
   `{"error": ...}`) in a `role: "user"` content; images in results travel as the response's
   `parts`. A result imported from Gemini (`decode_history`) goes back with the response object it
   came with (`{"result": ...}`, any keys), kept in `ToolResultPart.extra["gemini_response"]`.
+- Files (https://ai.google.dev/gemini-api/docs/document-processing, /audio, /video) are
+  `{"inlineData": {"mimeType", "data"}}` parts, or `{"fileData": {"mimeType", "fileUri"}}` for a
+  URL: PDFs, audio (WAV, MP3 as Google's `audio/mp3`, AIFF, AAC, OGG, FLAC) and video. A plain text
+  file goes as a text part with its name (Gemini reads non-PDF documents as plain text anyway).
+  In tool results (`functionResponse.parts`, Gemini 3's multimodal function responses) PDFs and
+  text travel as `inlineData`; other files become a placeholder in the response text.
 - Answers are decoded by this module from their JSON: non-streaming ones from the HTTP body
   (`should_return_http_response`), streamed ones from the SDK's chunk objects gathered into the
   same JSON shape. A body of unexpected shape raises ValueError naming the field, which the
@@ -41,8 +47,13 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, assert_never
 
+from agentkit._filetypes import is_text_type
 from agentkit.dialects.base import FinishReason, ModelRequest, Turn, check_tool_choice, declaration
 from agentkit.dialects.shared import arguments_object as _arguments_object
+from agentkit.dialects.shared import file_from_url as _file_from_url
+from agentkit.dialects.shared import file_placeholder as _file_placeholder
+from agentkit.dialects.shared import file_refused as _file_refused
+from agentkit.dialects.shared import file_text as _file_text
 from agentkit.dialects.shared import get as _get
 from agentkit.dialects.shared import image_base64 as _image_base64
 from agentkit.dialects.shared import plain as _plain
@@ -51,6 +62,8 @@ from agentkit.dialects.shared import system_text as _system_text
 from agentkit.errors import ConfigurationError
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
+    File,
+    FilePart,
     Image,
     ImagePart,
     Message,
@@ -70,6 +83,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NAME",
     "TOOL_FORMS",
+    "carries_file",
     "create",
     "decode",
     "decode_history",
@@ -264,6 +278,8 @@ def _model_parts(message: Message) -> list[dict[str, Any]]:
             out.append(entry)
         elif isinstance(part, ImagePart):
             out.append(_image_part(part.image))
+        elif isinstance(part, FilePart):
+            out.append(_file_part(part.file))
         elif isinstance(part, ToolResultPart):
             raise ValueError(
                 f"The tool result for call {part.call_id!r} sits in an assistant message; "
@@ -282,6 +298,8 @@ def _user_parts(message: Message) -> list[dict[str, Any]]:
                 out.append({"text": part.text})
         elif isinstance(part, ImagePart):
             out.append(_image_part(part.image))
+        elif isinstance(part, FilePart):
+            out.append(_file_part(part.file))
         elif isinstance(part, ToolResultPart):
             pass  # collected by the caller and sent as functionResponse parts
         elif isinstance(part, ReasoningPart):
@@ -304,6 +322,47 @@ def _image_part(image: Image) -> dict[str, Any]:
         return {"fileData": {"mimeType": image.mime_type, "fileUri": image.url}}
     mime_type, data = _image_base64(image)
     return {"inlineData": {"mimeType": mime_type, "data": data}}
+
+
+#: The file types Gemini takes as `inlineData`/`fileData`, with Google's own spelling where it differs.
+_FILE_TYPES = {
+    "application/pdf": "application/pdf",
+    "audio/wav": "audio/wav",
+    "audio/mpeg": "audio/mp3",
+    "audio/aiff": "audio/aiff",
+    "audio/aac": "audio/aac",
+    "audio/ogg": "audio/ogg",
+    "audio/flac": "audio/flac",
+    "video/mp4": "video/mp4",
+    "video/quicktime": "video/mov",
+    "video/webm": "video/webm",
+}
+#: The file types a functionResponse's `parts` take (Gemini 3 multimodal function responses).
+_RESULT_FILE_TYPES = frozenset({"application/pdf", "text/plain"})
+
+
+def carries_file(file: File, *, tool_result: bool = False) -> bool:
+    """Whether a request can hold `file`: in a user turn PDFs, audio, video and text; in a tool result PDFs and text."""
+    mime = file.mime_type or ""
+    if tool_result:
+        return mime in _RESULT_FILE_TYPES or (is_text_type(mime) and file.data is not None)
+    return mime in _FILE_TYPES or is_text_type(mime)
+
+
+def _file_part(file: File, *, as_text: bool = True) -> dict[str, Any]:
+    """The part for a file: a named text part for text (unless `as_text` is False), else inlineData/fileData."""
+    if not carries_file(file):
+        raise _file_refused(file, NAME, "Gemini", "Gemini takes PDFs, text, audio (WAV, MP3, AIFF, AAC, OGG, "
+                            "FLAC) and video; convert the file, or use a model of one of those dialects.")
+    mime = file.mime_type or ""
+    if is_text_type(mime) and file.data is not None:
+        if as_text:
+            return {"text": _file_text(file)}
+        mime = "text/plain"
+    wire_type = _FILE_TYPES.get(mime, mime)
+    if file.url is not None:
+        return {"fileData": {"mimeType": wire_type, "fileUri": file.url}}
+    return {"inlineData": {"mimeType": wire_type, "data": file.base64}}
 
 
 def _function_responses(results: list[ToolResultPart], calls: list[ToolCallPart]) -> list[dict[str, Any]]:
@@ -334,11 +393,17 @@ def _function_response(call: ToolCallPart | None, result: ToolResultPart) -> dic
     if call is not None and not call.extra.get(SYNTHETIC_ID):
         response["id"] = call.id
     native = result.extra.get(RESPONSE)
-    if native is not None and _response_text(native) == (result.text, result.is_error):
+    files = [p.file for p in result.content if isinstance(p, FilePart)]
+    refused = "".join(_file_placeholder(f) for f in files if not carries_file(f, tool_result=True))
+    if native is not None and not refused and _response_text(native) == (result.text, result.is_error):
         response["response"] = native  # as imported: `{"result": ...}`, several keys, nested objects
     else:
-        response["response"] = {"error" if result.is_error else "output": result.text}
-    images = [_image_part(p.image) for p in result.content if isinstance(p, ImagePart)]
+        response["response"] = {"error" if result.is_error else "output": result.text + refused}
+    images = [
+        _image_part(p.image) if isinstance(p, ImagePart) else _file_part(p.file, as_text=False)
+        for p in result.content
+        if isinstance(p, ImagePart) or (isinstance(p, FilePart) and carries_file(p.file, tool_result=True))
+    ]
     if images:
         response["parts"] = images
     return {"functionResponse": response}
@@ -483,15 +548,21 @@ def _decode_model_parts(parts: list[Any], seed: str) -> list[Part]:
     return out
 
 
-def _wire_image(part: dict[str, Any]) -> ImagePart | None:
-    """An `inlineData` or `fileData` part (either spelling) -> ImagePart; None for any other part."""
+def _wire_image(part: dict[str, Any]) -> ImagePart | FilePart | None:
+    """An `inlineData` or `fileData` part (either spelling) -> ImagePart, or FilePart for a non-image
+    type (PDF, audio...); None for any other part."""
     inline = _typed(_plain(_get(part, "inline_data")), dict, "inlineData")
     if inline is not None:
         data = _b64_bytes(_get(inline, "data") or b"", "inlineData.data")
-        return ImagePart(Image(data=data, mime_type=_get(inline, "mime_type") or "image/png"))
+        mime_type = _get(inline, "mime_type") or "image/png"
+        if not mime_type.startswith("image/"):
+            return FilePart(File(data, mime_type=mime_type))
+        return ImagePart(Image(data=data, mime_type=mime_type))
     file_data = _typed(_plain(_get(part, "file_data")), dict, "fileData")
     if file_data is not None:
         mime_type = _get(file_data, "mime_type") or "image/png"
+        if not mime_type.startswith("image/"):
+            return FilePart(_file_from_url(_get(file_data, "file_uri"), mime_type=mime_type))
         return ImagePart(Image(url=_get(file_data, "file_uri"), mime_type=mime_type))
     return None
 
@@ -524,7 +595,7 @@ def _decode_user_content(parts: list[dict[str, Any]], unanswered: list[ToolCallP
         call_id = call.id if call is not None else (response_id or _call_id(position, name, "unanswered"))
         body = _typed(_plain(response.get("response")), dict, "functionResponse.response") or {}
         text, is_error = _response_text(body)
-        content: list[TextPart | ImagePart] = [TextPart(text)] if text else []
+        content: list[TextPart | ImagePart | FilePart] = [TextPart(text)] if text else []
         for item in response.get("parts") or ():
             decoded = _decode_user_part(_plain(item))
             if decoded is not None:
@@ -547,7 +618,7 @@ def _response_text(response: dict[str, Any]) -> tuple[str, bool]:
     return (json.dumps(response, ensure_ascii=False) if response else ""), False
 
 
-def _decode_user_part(part: Any) -> TextPart | ImagePart | None:
+def _decode_user_part(part: Any) -> TextPart | ImagePart | FilePart | None:
     part = _typed(part, dict, "part")
     text = _typed(part.get("text"), str, "text")
     if text is not None:

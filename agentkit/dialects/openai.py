@@ -15,6 +15,11 @@ Wire facts this module relies on (see SDK_FACTS.md §2.1, §3.1, §6 and the rec
   its own dialect. The assistant message is always built as a plain dict here, never an SDK object.
 - Tool results cannot hold images in this API (text parts only), so an image there becomes a
   text placeholder that says so.
+- Files (https://developers.openai.com/api/docs/guides/file-inputs, /guides/audio): a PDF is a
+  `{"type": "file", "file": {"filename", "file_data": <data URL>}}` part (Chat Completions takes
+  PDFs only, and no file URLs); WAV and MP3 audio is `{"type": "input_audio", "input_audio":
+  {"data": <base64>, "format": "wav" | "mp3"}}`; a plain text file is sent as a text part with its
+  name. Anything else raises before the request (`carries_file`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, assert_never
 
+from agentkit._filetypes import AUDIO_FORMATS, is_text_type
 from agentkit.dialects.base import (
     FinishReason,
     ModelRequest,
@@ -39,6 +45,10 @@ from agentkit.dialects.shared import body_as_extra as _body_as_extra
 from agentkit.dialects.shared import check_system as _check_system
 from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import effort_of as _effort_of
+from agentkit.dialects.shared import file_from_url as _file_from_url
+from agentkit.dialects.shared import file_placeholder as _file_placeholder
+from agentkit.dialects.shared import file_refused as _file_refused
+from agentkit.dialects.shared import file_text as _file_text
 from agentkit.dialects.shared import get as _get
 from agentkit.dialects.shared import image_from_url as _image_from_url
 from agentkit.dialects.shared import parse_arguments as _parse_arguments
@@ -47,6 +57,8 @@ from agentkit.dialects.shared import strict_parameters as _strict_parameters
 from agentkit.dialects.shared import strict_shown as _strict_shown
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
+    File,
+    FilePart,
     Image,
     ImagePart,
     Message,
@@ -65,6 +77,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NAME",
     "TOOL_FORMS",
+    "carries_file",
     "create",
     "decode",
     "decode_history",
@@ -164,6 +177,8 @@ def _encode_user(message: Message) -> list[dict[str, Any]]:
             if part.image.detail != "auto":
                 image_url["detail"] = part.image.detail
             content.append({"type": "image_url", "image_url": image_url})
+        elif isinstance(part, FilePart):
+            content.append(_file_content(part.file))
         elif isinstance(part, ToolResultPart):
             # Tolerated: some histories keep tool results in user turns (Anthropic style).
             results.append(_encode_result(part))
@@ -206,10 +221,10 @@ def _encode_assistant(message: Message) -> dict[str, Any]:
                     "function": {"name": part.name, "arguments": _arguments_text(part)},
                 }
             )
-        elif isinstance(part, ImagePart):
+        elif isinstance(part, (ImagePart, FilePart)):
             raise ValueError(
-                f"An assistant message cannot hold an image in Chat Completions ({part.image!r}); "
-                "put images in user messages."
+                f"An assistant message cannot hold an image or file in Chat Completions ({part!r}); "
+                "put them in user messages."
             )
         elif isinstance(part, ToolResultPart):
             raise ValueError(
@@ -235,6 +250,9 @@ def _encode_result(part: ToolResultPart) -> dict[str, Any]:
             pieces.append(item.text)
         elif isinstance(item, ImagePart):
             pieces.append(image_placeholder(item.image))
+        elif isinstance(item, FilePart):  # tool messages are text only here
+            pieces.append(_file_text(item.file) if carries_file(item.file, tool_result=True)
+                          else _file_placeholder(item.file))
         else:
             assert_never(item)
     return {"role": "tool", "tool_call_id": wire_call_id(part.call_id), "content": "".join(pieces)}
@@ -250,6 +268,57 @@ def _encode_tool(message: Message) -> list[dict[str, Any]]:
             )
         out.append(_encode_result(part))
     return out
+
+
+def carries_file(file: File, *, tool_result: bool = False) -> bool:
+    """Whether a request can hold `file`: in a user message (default) or in a tool result (text only)."""
+    if is_text_type(file.mime_type or "") and file.data is not None:
+        return True
+    if tool_result or file.data is None:  # no file URLs in Chat Completions
+        return False
+    return file.mime_type == "application/pdf" or AUDIO_FORMATS.get(file.mime_type or "") in _AUDIO_FORMATS
+
+
+#: The `input_audio.format` values Chat Completions takes.
+_AUDIO_FORMATS = ("wav", "mp3")
+
+
+def _file_content(file: File) -> dict[str, Any]:
+    """A user-message content part for a file (see the module docstring for the forms)."""
+    if not carries_file(file):
+        raise _file_refused(
+            file, NAME, "OpenAI Chat Completions",
+            "Chat Completions takes PDFs and WAV or MP3 audio as bytes (no file URLs); pass the bytes, "
+            "or use a model of one of those dialects.",
+        )
+    if is_text_type(file.mime_type or ""):
+        return {"type": "text", "text": _file_text(file)}
+    if file.mime_type == "application/pdf":
+        return {"type": "file", "file": {"filename": file.filename, "file_data": file.data_url}}
+    return {"type": "input_audio", "input_audio": {"data": file.base64, "format": AUDIO_FORMATS[file.mime_type or ""]}}
+
+
+def _decode_file(block: Mapping[str, Any]) -> FilePart:
+    """A `file` part (PDF as a data URL) -> FilePart; uploaded-file ids are not kept in a neutral history."""
+    file = _as_dict(_get(block, "file")) or {}
+    data_url = _get(file, "file_data")
+    if not isinstance(data_url, str) or not data_url:
+        raise ValueError(
+            f"The file part {block!r:.120} has no `file_data` (uploaded file ids are not supported); "
+            "send the file as a `data:` URL in `file_data`."
+        )
+    return FilePart(_file_from_url(data_url, name=_get(file, "filename")))
+
+
+def _decode_audio(block: Mapping[str, Any]) -> FilePart:
+    audio = _as_dict(_get(block, "input_audio")) or {}
+    fmt = audio.get("format")
+    mime = next((m for m, f in AUDIO_FORMATS.items() if f == fmt), None)
+    if mime is None or not isinstance(audio.get("data"), str):
+        raise ValueError(
+            f"The input_audio part {block!r:.120} needs base64 `data` and a `format` of 'wav' or 'mp3'."
+        )
+    return FilePart(_file_from_url(f"data:{mime};base64,{audio['data']}"))
 
 
 def decode_history(data: Any) -> list[Message]:
@@ -293,7 +362,7 @@ def decode_history(data: Any) -> list[Message]:
         elif role in ("tool", "function"):
             call_id = str(_get(item, "tool_call_id") or item.get("name") or "")
             content = tuple(
-                p for p in _decode_content(item.get("content")) if isinstance(p, (TextPart, ImagePart))
+                p for p in _decode_content(item.get("content")) if isinstance(p, (TextPart, ImagePart, FilePart))
             )
             result = ToolResultPart(call_id, str(item.get("name") or names.get(call_id, "")), content)
             if history and history[-1].role == "tool":
@@ -337,10 +406,14 @@ def _decode_content(content: Any) -> list[Part]:
                 parts.append(ImagePart(_image_from_url(image_url)))
             else:
                 parts.append(ImagePart(_image_from_url(image_url["url"], image_url.get("detail"))))
+        elif kind == "file":
+            parts.append(_decode_file(block))
+        elif kind == "input_audio":
+            parts.append(_decode_audio(block))
         else:
             raise ValueError(
                 f"The content part type {kind!r} is not supported by agentkit ({block!r:.120}); "
-                "use text and image_url parts."
+                "use text, image_url, file and input_audio parts."
             )
     return parts
 

@@ -15,6 +15,11 @@ Wire facts this module relies on (SDK_FACTS.md §2.2, §3.2, §4):
   we keep on the reasoning part because a neutral text part has nowhere to hold it).
 - Images are `{"type": "input_image", "image_url": "<data: or https URL>", "detail": ...}` (a
   string, unlike Chat Completions), and may appear inside tool results.
+- Files are `{"type": "input_file", "filename", "file_data": <data URL>}` or `{"type":
+  "input_file", "file_url": ...}`, in user messages and tool results
+  (https://developers.openai.com/api/docs/guides/file-inputs?api-mode=responses); plain text files
+  go as text with their name. The Responses API takes no audio input, so audio raises before the
+  request (`carries_file`).
 - The stream ends with `response.completed` (or `.incomplete`) carrying the whole response, which
   goes through the same `decode` as a non-streaming answer.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, assert_never
 
+from agentkit._filetypes import is_text_type
 from agentkit.dialects.base import (
     FinishReason,
     ModelRequest,
@@ -38,6 +44,10 @@ from agentkit.dialects.shared import body_as_extra as _body_as_extra
 from agentkit.dialects.shared import check_system as _check_system
 from agentkit.dialects.shared import count as _count
 from agentkit.dialects.shared import effort_of as _effort_of
+from agentkit.dialects.shared import file_from_url as _file_from_url
+from agentkit.dialects.shared import file_placeholder as _file_placeholder
+from agentkit.dialects.shared import file_refused as _file_refused
+from agentkit.dialects.shared import file_text as _file_text
 from agentkit.dialects.shared import get as _get
 from agentkit.dialects.shared import image_from_url as _image_from_url
 from agentkit.dialects.shared import parse_arguments as _parse_arguments
@@ -46,6 +56,8 @@ from agentkit.dialects.shared import strict_parameters as _strict_parameters
 from agentkit.dialects.shared import strict_shown as _strict_shown
 from agentkit.events import Delta, ReasoningDelta, TextDelta, ToolCallDelta
 from agentkit.messages import (
+    File,
+    FilePart,
     Image,
     ImagePart,
     Message,
@@ -64,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NAME",
     "TOOL_FORMS",
+    "carries_file",
     "create",
     "decode",
     "decode_history",
@@ -166,6 +179,8 @@ def _encode_user(message: Message) -> list[dict[str, Any]]:
             content.append({"type": "input_text", "text": part.text})
         elif isinstance(part, ImagePart):
             content.append(_input_image(part.image))
+        elif isinstance(part, FilePart):
+            content.append(_input_file(part.file))
         elif isinstance(part, ToolResultPart):
             results.append(_encode_result(part))  # tolerated: Anthropic-style histories
         elif isinstance(part, (ReasoningPart, ToolCallPart)):
@@ -231,10 +246,10 @@ def _encode_assistant(message: Message) -> list[dict[str, Any]]:
                 if part.extra.get("status"):
                     call["status"] = part.extra["status"]
             items.append(call)
-        elif isinstance(part, ImagePart):
+        elif isinstance(part, (ImagePart, FilePart)):
             raise ValueError(
-                f"An assistant message cannot hold an image in the Responses API ({part.image!r}); "
-                "put images in user messages."
+                f"An assistant message cannot hold an image or file in the Responses API ({part!r}); "
+                "put them in user messages."
             )
         elif isinstance(part, ToolResultPart):
             raise ValueError(
@@ -260,9 +275,41 @@ def _encode_result(part: ToolResultPart) -> dict[str, Any]:
                 output.append({"type": "input_text", "text": item.text})
             elif isinstance(item, ImagePart):
                 output.append(_input_image(item.image))
+            elif isinstance(item, FilePart):
+                output.append(_input_file(item.file) if carries_file(item.file, tool_result=True)
+                              else {"type": "input_text", "text": _file_placeholder(item.file)})
             else:
                 assert_never(item)
     return {"type": "function_call_output", "call_id": part.call_id, "output": output}
+
+
+def carries_file(file: File, *, tool_result: bool = False) -> bool:
+    """Whether a request can hold `file` (user message or tool result alike): documents and text, no audio or video."""
+    return not (file.mime_type or "").startswith(("audio/", "video/"))
+
+
+def _input_file(file: File) -> dict[str, Any]:
+    """An `input_file` part for a document (a text file: its text, named)."""
+    if not carries_file(file):
+        raise _file_refused(file, NAME, "OpenAI Responses", "The Responses API takes documents, not audio or video; "
+                            "use a model of one of those dialects.")
+    if is_text_type(file.mime_type or "") and file.data is not None:
+        return {"type": "input_text", "text": _file_text(file)}
+    if file.url is not None:
+        return {"type": "input_file", "file_url": file.url}
+    return {"type": "input_file", "filename": file.filename, "file_data": file.data_url}
+
+
+def _decode_input_file(block: Mapping[str, Any]) -> FilePart:
+    data_url, url = _get(block, "file_data"), _get(block, "file_url")
+    if isinstance(data_url, str) and data_url:
+        return FilePart(_file_from_url(data_url, name=_get(block, "filename")))
+    if isinstance(url, str) and url:
+        return FilePart(_file_from_url(url, name=_get(block, "filename")))
+    raise ValueError(
+        f"The input file {block!r:.120} has neither `file_data` nor `file_url` (uploaded file ids are not "
+        "supported); send the file as a `data:` URL in `file_data`, or a URL in `file_url`."
+    )
 
 
 def decode_history(data: Any) -> list[Message]:
@@ -323,7 +370,7 @@ def decode_history(data: Any) -> list[Message]:
         elif kind == "function_call_output":
             call_id = str(_get(item, "call_id") or "")
             output = item.get("output")
-            content = tuple(p for p in _decode_content(output) if isinstance(p, (TextPart, ImagePart)))
+            content = tuple(p for p in _decode_content(output) if isinstance(p, (TextPart, ImagePart, FilePart)))
             result = ToolResultPart(call_id, names.get(call_id, ""), content)
             if history and history[-1].role == "tool":
                 history[-1].parts.append(result)
@@ -378,10 +425,12 @@ def _decode_content(content: Any) -> list[Part]:
                     "pass a data: or https URL."
                 )
             parts.append(ImagePart(_image_from_url(url, block.get("detail"))))
+        elif kind == "input_file":
+            parts.append(_decode_input_file(block))
         else:
             raise ValueError(
                 f"The content part type {kind!r} is not supported by agentkit ({block!r:.120}); "
-                "use input_text and input_image parts."
+                "use input_text, input_image and input_file parts."
             )
     return parts
 

@@ -18,7 +18,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentkit.messages import Image, Message, TextPart, ToolCallPart
+from agentkit.errors import ConfigurationError
+from agentkit.messages import File, Image, Message, TextPart, ToolCallPart
 
 if TYPE_CHECKING:
     from agentkit._schema import JsonSchema
@@ -31,6 +32,11 @@ __all__ = [
     "body_as_extra",
     "check_system",
     "effort_of",
+    "file_description",
+    "file_from_url",
+    "file_placeholder",
+    "file_refused",
+    "file_text",
     "get",
     "image_base64",
     "image_from_url",
@@ -212,6 +218,60 @@ def image_from_url(url: str, detail: Any = None) -> Image:
 
 
 # ------------------------------------------------------------------------------------------ wire data
+
+
+# ------------------------------------------------------------------------------------------ files
+# What a dialect does with an `ak.File` is its own decision (`carries_file` in each module); the
+# words for "this dialect cannot" and the text forms are shared so all four say it alike.
+
+
+def file_description(file: File) -> str:
+    """A short description of a file for people and models: "report.pdf (application/pdf, 3 pages, 12,345 bytes)"."""
+    facts = [file.mime_type or "unknown type"]
+    if file.pages:
+        facts.append(f"{file.pages} page{'s' if file.pages != 1 else ''}")
+    facts.append(file.url if file.url is not None else f"{file.size:,} bytes")
+    return f"{file.filename} ({', '.join(facts)})"
+
+
+def file_from_url(url: str, *, name: str | None = None, mime_type: str | None = None) -> File:
+    """A `File` from a wire form's `data:` URL (decoded to bytes) or its http(s)/file URL."""
+    if url.startswith("data:"):
+        image = image_from_url(url)  # the one data-URL decoder
+        return File(image.data, mime_type=mime_type or image.mime_type, name=name)
+    return File(url=url, mime_type=mime_type, name=name)
+
+
+def file_text(file: File) -> str:
+    """A plain text file as the text a model reads, its name first (the form for APIs with no text document)."""
+    return f"<file name={json.dumps(file.filename, ensure_ascii=False)}>\n{file.text or ''}\n</file>"
+
+
+def file_placeholder(file: File) -> str:
+    """The text that stands in for a file a wire format cannot carry in a tool result."""
+    return f"[file: {file_description(file)} — this API cannot take this file type in tool results]"
+
+
+def file_refused(file: File, dialect: str, vendor: str, hint: str = "") -> ConfigurationError:
+    """The error for a file `dialect` cannot carry in a request: its type, and the dialects that can.
+
+    Raised while the request is built, so nothing is sent (and by `ak.to_dialect`, as the same
+    `ak.ConfigurationError`). The other dialects are asked through their own `carries_file`, so
+    each keeps its own decision.
+    """
+    from agentkit.dialects import DIALECTS
+    from agentkit.dialects.base import load
+
+    able = [name for name in DIALECTS if name != dialect and load(name).carries_file(file)]
+    others = (
+        f"the dialects that can are {', '.join(f'`{name}`' for name in able)}"
+        if able else "no dialect of agentkit can"
+    )
+    return ConfigurationError(
+        f"The `{dialect}` dialect ({vendor}) cannot carry the file {file_description(file)}: "
+        f"{file.mime_type!r} is not a type it takes{' from a URL' if file.url is not None else ''}; {others}. "
+        f"{hint or 'Convert the file, or use a model of one of those dialects.'}"
+    )
 
 
 def plain(value: Any) -> Any:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentkit._filetypes import AUDIO_FORMATS
 from agentkit.cost import Cost, Pricing, Spend
 from agentkit.events import (
     ReasoningDelta,
@@ -38,6 +39,8 @@ from agentkit.events import (
     TurnStarted,
 )
 from agentkit.messages import (
+    File,
+    FilePart,
     Image,
     ImagePart,
     Message,
@@ -59,6 +62,7 @@ __all__ = [
     "Transcript",
     "agent_bundle",
     "footer_html",
+    "file_html",
     "image_html",
     "json_html",
     "markdown_html",
@@ -174,6 +178,9 @@ font-family:var(--jp-code-font-family,monospace);font-size:12px;white-space:pre-
 .ak-thumb img{max-height:140px;max-width:220px;border-radius:8px;border:1px solid var(--ak-border);background:#fff;
 object-fit:contain;display:block}
 .ak-user .ak-thumbs{margin-top:6px}
+.ak-file{display:inline-flex;align-items:center;gap:6px;padding:3px 9px;border:1px solid var(--ak-border);
+border-radius:999px;font-size:11.5px;color:var(--ak-faint);max-width:320px}
+.ak-file b{color:inherit;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .ak-output{border:1px solid var(--ak-border);border-radius:10px;overflow:hidden;margin-left:34px}
 .ak-output-head{display:flex;gap:8px;align-items:center;padding:6px 10px;background:var(--ak-soft);
 border-bottom:1px solid var(--ak-border);font-size:12px;font-weight:600}
@@ -227,7 +234,7 @@ class ToolView:
     """The decoded arguments once known; while the model writes them, `args_text` grows instead."""
     args_text: str = ""
     status: ToolStatus = "writing"
-    content: tuple[TextPart | ImagePart, ...] = ()
+    content: tuple[TextPart | ImagePart | FilePart, ...] = ()
     error: str | None = None
     duration: float | None = None
     approval_wait: float = 0.0
@@ -252,6 +259,7 @@ class RunView:
 
     prompt: str | None = None
     images: list[Image] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
     model: str | None = None
     dialect: str | None = None
     turns: list[TurnView] = field(default_factory=list)
@@ -457,6 +465,7 @@ class RunView:
             if message.role == "user" and view.prompt is None and number == 0:
                 view.prompt = message.text
                 view.images = [p.image for p in message.parts if isinstance(p, ImagePart)]
+                view.files = [p.file for p in message.parts if isinstance(p, FilePart)]
             elif message.role == "assistant":
                 number += 1
                 turn = TurnView(number, finished=True, usage=message.usage)
@@ -651,14 +660,48 @@ def _images_html(images: Iterable[Image]) -> str:
     return f'<div class="ak-thumbs">{items}</div>' if items else ""
 
 
+def file_summary(file: File) -> str:
+    """What a file chip says after the name: its kind, pages (PDFs, when cheap to count) and size."""
+    mime = file.mime_type or ""
+    kind = ({"application/pdf": "PDF", "text/plain": "TEXT"}.get(mime) or AUDIO_FORMATS.get(mime, "").upper()
+            or mime.split("/")[-1].removeprefix("x-").upper())
+    bits = [kind]
+    if file.pages:
+        bits.append(f"{file.pages} page{'s' if file.pages != 1 else ''}")
+    bits.append("link" if file.size is None else _bytes(file.size))
+    return " · ".join(bits)
+
+
+def _bytes(size: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def file_html(file: File) -> str:
+    """A file chip: its name, kind, page count and size (the content itself is never put in the page)."""
+    icon = "🎵" if (file.mime_type or "").startswith("audio/") else "📄"
+    where = f" — {file.url}" if file.url is not None else ""
+    return (
+        f'<span class="ak-file" title="{esc(f"{file.filename} ({file.mime_type}){where}")}">{icon} '
+        f"<b>{esc(file.filename)}</b> {esc(file_summary(file))}</span>"
+    )
+
+
+def _files_html(files: Iterable[File]) -> str:
+    items = "".join(file_html(f) for f in files)
+    return f'<div class="ak-thumbs">{items}</div>' if items else ""
+
+
 def user_html(view: RunView) -> str:
-    """The prompt bubble (with the user's images as thumbnails)."""
-    if not view.prompt and not view.images:
+    """The prompt bubble (with the user's images as thumbnails and files as chips)."""
+    if not view.prompt and not view.images and not view.files:
         return ""
     text = f"<div>{esc(view.prompt)}</div>" if view.prompt else ""
     return (
         '<div class="ak-user"><span class="ak-avatar" title="You">You</span>'
-        f'<div class="ak-bubble">{text}{_images_html(view.images)}</div></div>'
+        f'<div class="ak-bubble">{text}{_images_html(view.images)}{_files_html(view.files)}</div></div>'
     )
 
 
@@ -777,6 +820,7 @@ def tool_html(tool: ToolView, source: str | None = None) -> str:
     elif tool.status == "ok":
         texts = "".join(p.text for p in tool.content if isinstance(p, TextPart))
         images = [p.image for p in tool.content if isinstance(p, ImagePart)]
+        files = [p.file for p in tool.content if isinstance(p, FilePart)]
         parts = []
         if texts:
             ok, value = _parsed(texts)
@@ -784,6 +828,8 @@ def tool_html(tool: ToolView, source: str | None = None) -> str:
                                      else f'<pre class="ak-json">{esc(_short(texts))}</pre>'))
         if images:
             parts.append(_images_html(images))
+        if files:
+            parts.append(_files_html(files))
         if not parts:
             parts.append('<pre class="ak-json"><span class="ak-z">(empty)</span></pre>')
         body.append('<div class="ak-label">Result</div>' + "".join(parts))
@@ -985,6 +1031,9 @@ def _tool_markdown(tool: ToolView) -> str:
             lines += ["", "Result:", "", _fence(value) if ok and isinstance(value, (dict, list)) else f"> {texts}"]
         if images:
             lines += ["", f"Result: {len(images)} image(s): " + ", ".join(repr(i) for i in images)]
+        files = [p.file for p in tool.content if isinstance(p, FilePart)]
+        if files:
+            lines += ["", "Result: " + ", ".join(f"{f.filename} ({file_summary(f)})" for f in files)]
     return "\n".join(lines)
 
 
@@ -1009,6 +1058,8 @@ def run_markdown(view: RunView) -> str:
         out.append("> **You:** " + view.prompt.replace("\n", "\n> "))
     if view.images:
         out.append(f"> *{len(view.images)} image(s) attached*")
+    if view.files:
+        out.append("> *Attached: " + ", ".join(f"{f.filename} ({file_summary(f)})" for f in view.files) + "*")
     for turn in view.turns:
         if turn.reasoning:
             out.append(f"<details><summary>Reasoning</summary>\n\n{turn.reasoning}\n\n</details>")

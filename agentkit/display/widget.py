@@ -146,10 +146,11 @@ class LiveView:
 
     def set_user(self, message: Message) -> None:
         """Show the prompt and images as the agent stored them (images converted, sizes known)."""
-        from agentkit.messages import ImagePart
+        from agentkit.messages import FilePart, ImagePart
 
         self.state.prompt = message.text or self.state.prompt
         self.state.images = [p.image for p in message.parts if isinstance(p, ImagePart)]
+        self.state.files = [p.file for p in message.parts if isinstance(p, FilePart)]
         self._dirty.add("user")
 
     # -- events ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ The rules, in order:
    description word): call them, several in parallel; one tool and a list of names ("Paris and London")
    fan out to one call per name.
 4. A structured-output schema or JSON mode: a JSON value built from the prompt.
-5. Images in the last user message: their format and pixel size from the header bytes.
+5. Images in the last user message: their format and pixel size from the header bytes; files
+   (PDF, text, audio): their real kind, name, pages, lines or seconds (`emulator/files.py`).
 6. Otherwise: "You said: ...".
 """
 
@@ -26,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from .files import describe_file
 from .images import sniff_image
 from .neutral import ChatRequest, ImageInput, Message, Reply, ToolCall, ToolResult, ToolSpec, Usage
 from .schema_fill import PromptValues, fill
@@ -261,7 +263,7 @@ def _called_since_last_user(messages: list[Message]) -> tuple[list[ToolCall], st
     for message in reversed(messages):
         if message.role == "assistant":
             calls = message.tool_calls + calls
-        elif message.role == "user" and (message.text or message.images):
+        elif message.role == "user" and (message.text or message.images or message.files):
             return calls, message.text
     return calls, ""
 
@@ -283,8 +285,8 @@ def _results_text(request: ChatRequest, results: list[ToolResult]) -> str:
     sentences = []
     for name, result in zip(_result_names(request, results), results, strict=True):
         content = shorten(result.content, 400)
-        if result.images:
-            pictures = " and ".join(describe_image(image) for image in result.images)
+        if result.images or result.files:
+            pictures = " and ".join([*(describe_image(i) for i in result.images), *map(describe_file, result.files)])
             content = f"{content} with {pictures}" if content else pictures
         content = content or "nothing"
         if result.is_error:
@@ -308,12 +310,12 @@ def describe_image(image: ImageInput) -> str:
     return f"a {info.format} image{size}"
 
 
-def _image_answer(images: list[ImageInput], prompt: str) -> str:
-    descriptions = [describe_image(image) for image in images]
+def _attachments_answer(noun: str, descriptions: list[str], prompt: str) -> str:
+    """"The image is ..." / "File 1 is ... File 2 is ...", then the question."""
     if len(descriptions) == 1:
-        answer = f"The image is {descriptions[0]}."
+        answer = f"The {noun.lower()} is {descriptions[0]}."
     else:
-        answer = " ".join(f"Image {i} is {d}." for i, d in enumerate(descriptions, start=1))
+        answer = " ".join(f"{noun} {i} is {d}." for i, d in enumerate(descriptions, start=1))
     if prompt.strip():
         answer += f' You asked: "{shorten(prompt, 200)}"'
     return answer
@@ -341,7 +343,7 @@ def prompt_tokens(request: ChatRequest) -> int:
         texts.append(message.text)
         texts.extend(call.arguments for call in message.tool_calls)
         texts.extend(result.content for result in message.tool_results)
-        images += len(message.images)
+        images += len(message.images) + len(message.files)
     for tool in request.tools:
         texts.append(tool.name + " " + tool.description + " " + json.dumps(tool.parameters))
     if request.output_schema is not None:
@@ -394,6 +396,7 @@ def respond(request: ChatRequest) -> Reply:
         calls = _plan_calls(request, prompt, seed)
         last_user = next((m for m in reversed(request.messages) if m.role == "user"), None)
         images = last_user.images if last_user is not None else []
+        files = last_user.files if last_user is not None else []
         if calls:
             names = ", ".join(dict.fromkeys(c.name for c in calls))
             reply = Reply(
@@ -406,8 +409,13 @@ def respond(request: ChatRequest) -> Reply:
             )
         elif images:
             reply = Reply(
-                text=_image_answer(images, prompt),
+                text=_attachments_answer("Image", [describe_image(i) for i in images], prompt),
                 reasoning=_reasoning(prompt, "There is an image to describe."),
+            )
+        elif files:
+            reply = Reply(
+                text=_attachments_answer("File", [describe_file(f) for f in files], prompt),
+                reasoning=_reasoning(prompt, "There is a file to describe."),
             )
         elif prompt.strip():
             reply = Reply(

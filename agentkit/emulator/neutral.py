@@ -17,6 +17,7 @@ ToolChoiceMode = Literal["auto", "none", "required"]
 
 __all__ = [
     "ChatRequest",
+    "FileInput",
     "FinishReason",
     "ImageInput",
     "Message",
@@ -57,6 +58,17 @@ class ImageInput:
 
 
 @dataclass
+class FileInput:
+    """A document or audio file in a message (PDF, text, WAV...): decoded bytes or a URL, with the
+    type and name the client declared (the model describes what the bytes really are)."""
+
+    data: bytes | None = None
+    url: str | None = None
+    media_type: str | None = None
+    name: str | None = None
+
+
+@dataclass
 class ToolCall:
     """One tool call made by the assistant.
 
@@ -79,6 +91,8 @@ class ToolResult:
     is_error: bool = False
     images: list[ImageInput] = field(default_factory=list)
     """Images the tool returned (Anthropic, Gemini and Responses carry them in the result)."""
+    files: list[FileInput] = field(default_factory=list)
+    """Files (PDFs, text) the tool returned, where the protocol carries them in the result."""
 
 
 @dataclass
@@ -91,6 +105,8 @@ class Message:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_results: list[ToolResult] = field(default_factory=list)
     reasoning: str | None = None
+    files: list[FileInput] = field(default_factory=list)
+    """Documents and audio (PDF, text, WAV...) the user attached."""
 
 
 @dataclass
@@ -137,7 +153,7 @@ class ChatRequest:
     def last_user_text(self) -> str:
         """The text of the latest user message (not a tool result); "" when there is none."""
         for message in reversed(self.messages):
-            if message.role == "user" and (message.text or message.images):
+            if message.role == "user" and (message.text or message.images or message.files):
                 return message.text
         return ""
 

@@ -20,6 +20,7 @@ from .images import decode_base64
 from .model import is_reasoning_model
 from .neutral import (
     ChatRequest,
+    FileInput,
     ImageInput,
     Message,
     Reply,
@@ -124,6 +125,46 @@ def _image(block: dict[str, Any]) -> ImageInput | None:
     return None
 
 
+_DOCUMENT_SOURCES = "'base64', 'content', 'text', 'url', 'file'"
+
+
+def _document(block: dict[str, Any], where: str) -> FileInput:
+    """A `document` block, checked as the Messages API does (PDF base64 / url, plain text, content, file)."""
+    source = block.get("source")
+    title = block.get("title") if isinstance(block.get("title"), str) else None
+    if not isinstance(source, dict):
+        raise RequestError(f"{where}.source: Field required")
+    kind = source.get("type")
+    if kind == "base64":
+        if source.get("media_type") != "application/pdf":
+            raise RequestError(f"{where}.source.base64.media_type: Input should be 'application/pdf'")
+        data = decode_base64(source["data"]) if isinstance(source.get("data"), str) else None
+        if not data:
+            raise RequestError(f"{where}.source.base64.data: Field required")
+        if b"%PDF-" not in data[:1024]:
+            raise RequestError("The PDF specified was not valid.")
+        return FileInput(data=data, media_type="application/pdf", name=title)
+    if kind == "text":
+        if source.get("media_type") != "text/plain":
+            raise RequestError(f"{where}.source.text.media_type: Input should be 'text/plain'")
+        if not isinstance(source.get("data"), str):
+            raise RequestError(f"{where}.source.text.data: Field required")
+        return FileInput(data=source["data"].encode("utf-8"), media_type="text/plain", name=title)
+    if kind == "url":
+        if not isinstance(source.get("url"), str):
+            raise RequestError(f"{where}.source.url.url: Field required")
+        return FileInput(url=source["url"], media_type="application/pdf", name=title)
+    if kind == "content":
+        text = _text_of_blocks(source.get("content"))
+        return FileInput(data=text.encode("utf-8"), media_type="text/plain", name=title)
+    if kind == "file" and isinstance(source.get("file_id"), str):
+        return FileInput(url=f"file:{source['file_id']}", name=title)
+    raise RequestError(
+        f"{where}.source: Input tag {kind!r} found using 'type' does not match any of the expected tags: "
+        f"{_DOCUMENT_SOURCES}"
+    )
+
+
 def _tool_use_id(call: ToolCall) -> str:
     """`toolu_01…` for ids the emulator made (`call_…`); ids a script or client chose are kept."""
     if call.id.startswith("call_") and len(call.id) >= 27:
@@ -158,7 +199,7 @@ class AnthropicWire(Wire):
         for index, raw in enumerate(raw_messages):
             if not isinstance(raw, dict) or raw.get("role") not in ("user", "assistant"):
                 raise RequestError(f"messages.{index}.role: Input should be 'user' or 'assistant'")
-            messages.extend(self._messages(raw["role"], raw.get("content")))
+            messages.extend(self._messages(raw["role"], raw.get("content"), f"messages.{index}"))
             ends.append(len(messages))
         tools: list[ToolSpec] = []
         for raw in body.get("tools") or []:
@@ -207,20 +248,23 @@ class AnthropicWire(Wire):
         return ToolChoice("auto", parallel=parallel)
 
     @staticmethod
-    def _messages(role: str, content: Any) -> list[Message]:
+    def _messages(role: str, content: Any, where: str = "messages.0") -> list[Message]:
         if isinstance(content, str):
             return [Message("user" if role == "user" else "assistant", content)]
         if not isinstance(content, list):
             return []
         texts: list[str] = []
         images: list[ImageInput] = []
+        files: list[FileInput] = []
         calls: list[ToolCall] = []
         results: list[ToolResult] = []
         reasoning: list[str] = []
-        for block in content:
+        for position, block in enumerate(content):
             if not isinstance(block, dict):
                 continue
             kind = block.get("type")
+            if kind == "document":
+                files.append(_document(block, f"{where}.content.{position}.document"))
             if kind == "text" and isinstance(block.get("text"), str):
                 texts.append(block["text"])
             elif kind == "image":
@@ -245,6 +289,11 @@ class AnthropicWire(Wire):
                         is_error=block.get("is_error") is True,
                         images=[i for b in (inner if isinstance(inner, list) else []) if isinstance(b, dict)
                                 and b.get("type") == "image" and (i := _image(b)) is not None],
+                        files=[
+                            _document(b, f"{where}.content.{position}.tool_result.content.{n}.document")
+                            for n, b in enumerate(inner if isinstance(inner, list) else [])
+                            if isinstance(b, dict) and b.get("type") == "document"
+                        ],
                     )
                 )
             elif kind == "thinking" and isinstance(block.get("thinking"), str):
@@ -257,8 +306,8 @@ class AnthropicWire(Wire):
             ]
         out: list[Message] = []
         # Text sent along with tool results comments on them; the results stay the last word.
-        if texts or images:
-            out.append(Message("user", "\n".join(texts), images=images))
+        if texts or images or files:
+            out.append(Message("user", "\n".join(texts), images=images, files=files))
         if results:
             out.append(Message("tool", tool_results=results))
         return out

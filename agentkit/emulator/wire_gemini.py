@@ -28,6 +28,7 @@ from .images import decode_base64
 from .model import is_reasoning_model
 from .neutral import (
     ChatRequest,
+    FileInput,
     ImageInput,
     Message,
     Reply,
@@ -169,6 +170,31 @@ def _signature(seed: str) -> str:
     return base64.b64encode(b"\n\x9f\x03\x01" + digest + hashlib.sha256(digest).digest()).decode()
 
 
+
+#: The non-image types Gemini reads from `inlineData` / `fileData` (documents, audio, video, text).
+_FILE_PREFIXES = ("application/pdf", "audio/", "video/", "text/")
+
+
+def _file(blob: dict[str, Any], field: str) -> FileInput:
+    """An `inlineData` / `fileData` part of a non-image type, checked as Gemini does."""
+    mime = _get(blob, "mimeType")
+    if not isinstance(mime, str) or not mime:
+        raise RequestError(f"* GenerateContentRequest.contents.parts.{field}.mime_type: a mime type is required.")
+    if not mime.lower().startswith(_FILE_PREFIXES):
+        raise RequestError(f"Unsupported MIME type: {mime}")
+    if field == "fileData":
+        uri = _get(blob, "fileUri")
+        if not isinstance(uri, str) or not uri:
+            raise RequestError("* GenerateContentRequest.contents.parts.file_data.file_uri: a file uri is required.")
+        return FileInput(url=uri, media_type=mime)
+    raw = _get(blob, "data")
+    data = decode_base64(raw) if isinstance(raw, str) else None
+    if not data:
+        raise RequestError(
+            "Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES), Base64 decoding failed."
+        )
+    return FileInput(data=data, media_type=mime)
+
 class GeminiWire(Wire):
     """Gemini generateContent / streamGenerateContent, JSON, SSE and JSON-array streams."""
 
@@ -271,6 +297,7 @@ class GeminiWire(Wire):
         texts: list[str] = []
         thoughts: list[str] = []
         images: list[ImageInput] = []
+        files: list[FileInput] = []
         calls: list[ToolCall] = []
         results: list[ToolResult] = []
         for part in content.get("parts") or []:
@@ -297,8 +324,20 @@ class GeminiWire(Wire):
                     ImageInput(data=decode_base64(_get(data, "data")), media_type=_get(data, "mimeType"))
                     for p in (response.get("parts") or []) if isinstance(p, dict)
                     and isinstance(data := _get(p, "inlineData"), dict) and isinstance(_get(data, "data"), str)
+                    and str(_get(data, "mimeType") or "image/").startswith("image/")
                 ]
-                results.append(ToolResult(response.get("id"), response.get("name"), body, is_error, pictures))
+                attached = [
+                    _file(data, "inlineData") for p in (response.get("parts") or []) if isinstance(p, dict)
+                    and isinstance(data := _get(p, "inlineData"), dict)
+                    and not str(_get(data, "mimeType") or "image/").startswith("image/")
+                ]
+                results.append(
+                    ToolResult(response.get("id"), response.get("name"), body, is_error, pictures, attached)
+                )
+            elif isinstance(inline, dict) and not str(_get(inline, "mimeType") or "image/").startswith("image/"):
+                files.append(_file(inline, "inlineData"))
+            elif isinstance(file_data, dict) and not str(_get(file_data, "mimeType") or "image/").startswith("image/"):
+                files.append(_file(file_data, "fileData"))
             elif isinstance(inline, dict) and isinstance(_get(inline, "data"), str):
                 images.append(
                     ImageInput(data=decode_base64(_get(inline, "data")), media_type=_get(inline, "mimeType"))
@@ -312,8 +351,8 @@ class GeminiWire(Wire):
                 Message("assistant", "".join(texts), tool_calls=calls, reasoning="".join(thoughts) or None)
             ]
         out: list[Message] = []
-        if "".join(texts).strip() or images:
-            out.append(Message("user", "\n".join(t for t in texts if t), images=images))
+        if "".join(texts).strip() or images or files:
+            out.append(Message("user", "\n".join(t for t in texts if t), images=images, files=files))
         if results:
             out.append(Message("tool", tool_results=results))
         return out

@@ -21,6 +21,7 @@ from .images import decode_base64, parse_data_url
 from .model import is_reasoning_model
 from .neutral import (
     ChatRequest,
+    FileInput,
     ImageInput,
     Message,
     Reply,
@@ -38,6 +39,7 @@ __all__ = [
     "OpenAIChatWire",
     "openai_auth_error",
     "openai_error",
+    "openai_file",
     "openai_headers",
     "openai_image",
     "text_of",
@@ -155,22 +157,76 @@ def openai_image(url: str, detail_media_type: str | None = None) -> ImageInput:
     return ImageInput(data=decode_base64(url), media_type=detail_media_type)
 
 
-def _user_message(content: Any) -> Message:
+def openai_file(file: Any, param: str, *, urls: bool) -> FileInput:
+    """A file from a Chat `file` object or a Responses `input_file` part, checked as OpenAI does.
+
+    `file_data` must be a base64 `data:` URL and comes with a `filename`; `file_id` names an
+    uploaded file; `file_url` is taken by the Responses API only (`urls`). Chat takes PDFs only.
+    """
+    if not isinstance(file, dict):
+        raise RequestError(f"Invalid type for '{param}': expected an object.", param=param)
+    if isinstance(file.get("file_data"), str):
+        mime, data = parse_data_url(file["file_data"])
+        if not data:
+            raise RequestError(
+                f"Invalid value for '{param}.file_data': expected a base64-encoded data URL "
+                "such as 'data:application/pdf;base64,...'.", param=f"{param}.file_data",
+            )
+        if not isinstance(file.get("filename"), str) or not file["filename"]:
+            raise RequestError(f"Missing required parameter: '{param}.filename'.", param=f"{param}.filename")
+        if not urls and b"%PDF-" not in data[:1024]:
+            raise RequestError(
+                f"Invalid file data: '{param}.file_data'. Chat Completions file inputs must be PDF files.",
+                param=f"{param}.file_data",
+            )
+        return FileInput(data=data, media_type=mime, name=file["filename"])
+    if isinstance(file.get("file_id"), str):
+        return FileInput(url=f"file:{file['file_id']}", name=file.get("filename"))
+    if urls and isinstance(file.get("file_url"), str):
+        return FileInput(url=file["file_url"], name=file.get("filename"))
+    fields = "'file_data', 'file_id' or 'file_url'" if urls else "'file_data' or 'file_id'"
+    raise RequestError(f"Missing required parameter: '{param}' needs one of {fields}.", param=param)
+
+
+def _input_audio(part: dict[str, Any], param: str) -> FileInput:
+    audio = part.get("input_audio")
+    if not isinstance(audio, dict):
+        raise RequestError(f"Missing required parameter: '{param}.input_audio'.", param=f"{param}.input_audio")
+    fmt = audio.get("format")
+    if fmt not in ("wav", "mp3"):
+        raise RequestError(
+            f"Invalid value: {fmt!r}. Supported values are: 'wav' and 'mp3'.", param=f"{param}.input_audio.format"
+        )
+    data = decode_base64(audio["data"]) if isinstance(audio.get("data"), str) else None
+    if not data:
+        raise RequestError(
+            f"Invalid value for '{param}.input_audio.data': expected base64-encoded audio.",
+            param=f"{param}.input_audio.data",
+        )
+    return FileInput(data=data, media_type="audio/wav" if fmt == "wav" else "audio/mpeg")
+
+
+def _user_message(content: Any, param: str = "messages[0]") -> Message:
     if isinstance(content, list):
         texts: list[str] = []
         images: list[ImageInput] = []
-        for part in content:
+        files: list[FileInput] = []
+        for position, part in enumerate(content):
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
-            if kind == "text" and isinstance(part.get("text"), str):
+            if kind == "file":
+                files.append(openai_file(part.get("file"), f"{param}.content[{position}].file", urls=False))
+            elif kind == "input_audio":
+                files.append(_input_audio(part, f"{param}.content[{position}]"))
+            elif kind == "text" and isinstance(part.get("text"), str):
                 texts.append(part["text"])
             elif kind == "image_url":
                 image_url = part.get("image_url")
                 url = image_url.get("url") if isinstance(image_url, dict) else image_url
                 if isinstance(url, str):
                     images.append(openai_image(url))
-        return Message("user", "\n".join(texts), images=images)
+        return Message("user", "\n".join(texts), images=images, files=files)
     return Message("user", text_of(content))
 
 
@@ -264,7 +320,7 @@ class OpenAIChatWire(Wire):
             if role in ("system", "developer"):
                 system.append(text_of(raw.get("content")))
             elif role == "user":
-                messages.append(_user_message(raw.get("content")))
+                messages.append(_user_message(raw.get("content"), f"messages[{index}]"))
             elif role == "assistant":
                 calls = []
                 for call in raw.get("tool_calls") or []:

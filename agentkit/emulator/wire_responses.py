@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .neutral import ChatRequest, ImageInput, Message, Reply, RequestError, ToolCall, ToolResult, ToolSpec
+from .neutral import (
+    ChatRequest,
+    FileInput,
+    ImageInput,
+    Message,
+    Reply,
+    RequestError,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
 from .text import split_fixed, split_words
 from .wire import ErrorSpec, RenderContext, Rendered, Wire, dumps_compact, dumps_pretty, sse_event
 from .wire_openai import (
     openai_auth_error,
     openai_error,
+    openai_file,
     openai_headers,
     openai_image,
     parse_tool_choice,
@@ -29,17 +40,23 @@ __all__ = ["ResponsesWire"]
 _HEX = "0123456789abcdef"
 
 
-def _item_text_and_images(content: Any) -> tuple[str, list[ImageInput]]:
+def _item_text_and_images(content: Any, param: str = "input[0]",
+                           files: list[FileInput] | None = None) -> tuple[str, list[ImageInput]]:
+    """The text and images of an item's content; its `input_file` parts are checked and added to `files`."""
     if isinstance(content, str):
         return content, []
     texts: list[str] = []
     images: list[ImageInput] = []
     if isinstance(content, list):
-        for part in content:
+        for position, part in enumerate(content):
             if not isinstance(part, dict):
                 continue
             kind = part.get("type")
-            if kind in ("input_text", "output_text", "text") and isinstance(part.get("text"), str):
+            if kind == "input_file":
+                found = openai_file(part, f"{param}.content[{position}]", urls=True)
+                if files is not None:
+                    files.append(found)
+            elif kind in ("input_text", "output_text", "text") and isinstance(part.get("text"), str):
                 texts.append(part["text"])
             elif kind == "refusal" and isinstance(part.get("refusal"), str):
                 texts.append(part["refusal"])
@@ -104,7 +121,8 @@ class ResponsesWire(Wire):
                     status=404,
                 )
             messages = [
-                Message(m.role, m.text, list(m.images), list(m.tool_calls), list(m.tool_results), m.reasoning)
+                Message(m.role, m.text, list(m.images), list(m.tool_calls), list(m.tool_results), m.reasoning,
+                        list(m.files))
                 for m in self.history[previous]
             ]
         pending_reasoning: str | None = None
@@ -121,14 +139,15 @@ class ResponsesWire(Wire):
             kind = item.get("type", "message")
             if kind == "message":
                 role = item.get("role")
-                text, images = _item_text_and_images(item.get("content"))
+                attached: list[FileInput] = []
+                text, images = _item_text_and_images(item.get("content"), f"input[{index}]", attached)
                 if role in ("system", "developer"):
                     system.append(text)
                 elif role == "assistant":
                     messages.append(Message("assistant", text, reasoning=pending_reasoning))
                     pending_reasoning = None
                 elif role == "user":
-                    messages.append(Message("user", text, images=images))
+                    messages.append(Message("user", text, images=images, files=attached))
                 else:
                     raise RequestError(
                         f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', and 'user'.",
@@ -145,14 +164,16 @@ class ResponsesWire(Wire):
                     pending_reasoning = None
             elif kind == "function_call_output":
                 output = item.get("output")
-                text, pictures = _item_text_and_images(output)
-                if not text and not pictures and not isinstance(output, str):
+                returned: list[FileInput] = []
+                text, pictures = _item_text_and_images(output, f"input[{index}].output", returned)
+                if not text and not pictures and not returned and not isinstance(output, str):
                     text = text_of(output) or dumps_compact(output)
                 result = ToolResult(
                     item.get("call_id") if isinstance(item.get("call_id"), str) else None,
                     None,
                     text,
                     images=pictures,
+                    files=returned,
                 )
                 if messages and messages[-1].role == "tool":
                     messages[-1].tool_results.append(result)

@@ -231,8 +231,10 @@ def test_decode_history_tolerates_sdk_objects_and_fragments() -> None:
 
 
 def test_decode_history_rejects_what_it_cannot_carry() -> None:
-    with pytest.raises(ValueError, match="'document'"):
-        dialect.decode_history([{"role": "user", "content": [{"type": "document", "source": {}}]}])
+    with pytest.raises(ValueError, match="'container_upload'"):
+        dialect.decode_history([{"role": "user", "content": [{"type": "container_upload", "file_id": "f"}]}])
+    with pytest.raises(ValueError, match="document source type 'content'"):
+        dialect.decode_history([{"role": "user", "content": [{"type": "document", "source": {"type": "content"}}]}])
     with pytest.raises(ValueError, match="'robot'"):
         dialect.decode_history([{"role": "robot", "content": "x"}])
     with pytest.raises(ValueError, match="Expected Anthropic messages"):

@@ -134,6 +134,9 @@ def check_vision(book: Any) -> None:
     assert len(re.findall(r'<img src="data:image/(?:png|jpeg);base64,', state)) >= 2
     assert 'data-tool="plot_bars"' in state
     assert "Image(image/png" in texts(book, 5)
+    # Audio through `files=`: the emulator read the WAV, and the live view shows its chip.
+    assert "a WAV audio file of 1.5 seconds" in texts(book, 6)
+    assert "greeting.wav</b> WAV · 24.0 KB" in state
 
 
 def check_structured(book: Any) -> None:

@@ -97,7 +97,7 @@ def test_the_same_files_sent_through_the_agent_go_out_in_the_recorded_shape(dial
     relay_error = recording["status"] != 200  # an error recording: the request shape still counts
     with serve(recording) as server:
         relay = ak.Relay(server.url, api_key="sk-replay", max_retries=0)
-        agent = ak.Agent(_model(dialect, recording), relay=relay, display=False)
+        agent = ak.Agent(_model(dialect, recording), relay=relay, display=False, cache=False)  # the recordings carry no caching hints
         agent.history = history
         if relay_error:
             with pytest.raises(ak.RelayError):

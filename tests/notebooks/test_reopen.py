@@ -71,7 +71,7 @@ def _check_runs(page: Any, name: str, lab: Lab, *, trusted: bool) -> None:
     page.wait_for_timeout(1500)  # let every output render (and any widget error appear)
     runs = page.locator(".jp-Notebook .ak-live")
     assert runs.count() == 3  # one per run shown live in the tour
-    assert "You said: Hello!" in runs.first.inner_text()
+    assert "offline emulator" in runs.first.inner_text()
     assert page.locator(".jp-Notebook .ak-live .ak-tool").count() >= 4
     for i in range(runs.count()):
         assert "done" in runs.nth(i).locator(".ak-footer-view").inner_text()

@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, I
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
-from agentkit._api import as_list, check_keywords, check_values, close_matches, trim
+from agentkit._api import as_list, check_keywords, check_values, checked_class, close_matches, trim
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
@@ -68,6 +68,7 @@ _log = logging.getLogger("agentkit")
 Approver = Callable[[ToolCallPart], "bool | Any"]
 
 
+@checked_class("ak.Agent", "agent")
 class Agent:
     """A conversation with a model that can call tools.
 
@@ -742,6 +743,7 @@ class History(list[Message]):
         return transcript(list(self))._repr_mimebundle_()
 
 
+@checked_class("RunStream", "stream")
 class RunStream:
     """A sync iterator over a run's events (`for event in agent.stream(...)`); `.reply` at the end."""
 
@@ -765,6 +767,7 @@ class RunStream:
                 yield event.text
 
 
+@checked_class("AsyncRunStream", "stream")
 class AsyncRunStream:
     """An async iterator over a run's events; `.reply` once exhausted."""
 

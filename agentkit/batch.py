@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentkit._api import checked_class, refuse_unknown
 from agentkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ Input = str | Mapping[str, Any]
 _CACHE_VERSION = 1
 
 
+@checked_class("BatchResult", "results")
 class BatchResult(list[Any]):
     """One entry per input, in input order: its `ak.Reply`, or the exception it ended with.
 
@@ -115,6 +117,7 @@ class BatchResult(list[Any]):
                 f"{self.cached} from the cache, {self.elapsed:.1f} s)")
 
 
+@refuse_unknown("`ak.batch(...)`")
 def batch(
     agent: Any,
     inputs: Iterable[Input],
@@ -165,6 +168,7 @@ def batch(
     return _aio.run_sync(lambda: plan.run(bar))
 
 
+@refuse_unknown("`ak.abatch(...)`")
 async def abatch(
     agent: Any,
     inputs: Iterable[Input],

@@ -18,6 +18,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from agentkit._api import checked_class
+
 __all__ = [
     "Image",
     "ImagePart",
@@ -35,6 +37,7 @@ Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 ImageDetail: TypeAlias = Literal["auto", "low", "high"]
 
 
+@checked_class("ak.Image", "image")
 @dataclass(frozen=True, eq=False)
 class Image:
     """An image for the model: bytes with a MIME type, or an http(s) URL.
@@ -152,6 +155,7 @@ class ToolResultPart:
 Part: TypeAlias = TextPart | ImagePart | ReasoningPart | ToolCallPart | ToolResultPart
 
 
+@checked_class("ak.Usage", "usage")
 @dataclass
 class Usage:
     """Token counts for one request, or summed over a run."""
@@ -174,6 +178,7 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
 
+@checked_class("ak.Message", "message")
 @dataclass
 class Message:
     """One entry of the history: a role and its parts.

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentkit._api import checked_class
 from agentkit.messages import Message, Usage
 
 __all__ = ["Reply", "ToolCall"]
 
 
+@checked_class("ak.ToolCall", "call")
 @dataclass
 class ToolCall:
     """One tool call made during a run, with its outcome."""
@@ -29,6 +31,7 @@ class ToolCall:
         return self.error is None
 
 
+@checked_class("ak.Reply", "reply")
 @dataclass
 class Reply:
     """The outcome of `agent(...)`: the final text, typed output, tool calls, usage and reasoning."""

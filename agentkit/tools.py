@@ -48,7 +48,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, overload
 
 from . import _schema
-from ._api import checked_keywords
+from ._api import checked_class, checked_keywords
 from ._schema import FuncSchema, JsonSchema
 from ._schema_dialects import GeminiForm
 from .dialects import DIALECTS
@@ -82,6 +82,7 @@ class _Cache:
         self.lock = threading.Lock()
 
 
+@checked_class("ak.Tool", "tool")
 class Tool:
     """A function (or a raw JSON Schema plus a callable) that a model can call.
 

@@ -274,13 +274,9 @@ def _fallback_answer(request: ChatRequest, prompt: str) -> str:
     """Rule 8: an honest answer from a model that knows only its rules (quoting the prompt)."""
     greeting = "Hello! " if re.match(r"\s*(hello|hi|hey|good (morning|afternoon|evening))\b", prompt, re.I) else ""
     tools = _allowed_tools(request)
-    offer = (
-        f" Name one of my tools ({', '.join(t.name for t in tools[:8])}) and I will call it."
-        if tools
-        else " Give me tools, a schema or an image to work with."
-    )
+    offer = f" Name one of my tools to use it: {', '.join(t.name for t in tools[:8])}." if tools else ""
     return (
-        f'{greeting}I am agentkit\'s offline emulator, so I cannot answer "{shorten(prompt, 300)}" from knowledge: '
+        f'{greeting}I am agentkit\'s offline emulator, so I cannot answer "{shorten(prompt, 300)}" from knowledge; '
         f"I call the tools a prompt names, answer from their results, fill in structured output and describe "
         f"images.{offer}"
     )
@@ -330,7 +326,7 @@ def _results_text(request: ChatRequest, results: list[ToolResult]) -> str:
         if result.images:
             pictures = " and ".join(describe_image(image) for image in result.images)
             content = f"{content} with {pictures}" if content else pictures
-        content = content or "nothing"
+        content = (content or "nothing").rstrip(".")  # the sentences end with one full stop
         if result.is_error:
             sentences.append(f"{name} failed: {content}")
         else:

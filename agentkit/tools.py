@@ -57,7 +57,6 @@ from .errors import ConfigurationError
 from .messages import Image, ImagePart, TextPart
 
 __all__ = [
-    "TOOL_RESULT_IMAGES",
     "Tool",
     "default_tool",
     "error_to_content",
@@ -690,12 +689,6 @@ def _label(source: object) -> str:
 # --------------------------------------------------------------------------------------------------
 # Results
 
-#: Whether each dialect can carry images inside a tool result. OpenAI Chat Completions tool
-#: messages are text only; Responses `function_call_output`, Anthropic `tool_result` and Gemini
-#: `FunctionResponse.parts` (Gemini 3 models) take images.
-TOOL_RESULT_IMAGES: dict[str, bool] = {"openai": False, "responses": True, "anthropic": True, "gemini": True}
-
-
 def result_to_content(value: Any) -> Content:
     """The content of a tool result for a return value.
 
@@ -753,7 +746,7 @@ def images_as_text(parts: Iterable[TextPart | ImagePart]) -> tuple[TextPart, ...
 def tool_result_content(dialect: str, parts: Iterable[TextPart | ImagePart]) -> Content:
     """`parts` as the `dialect` can carry them in a tool result (images become text where they cannot)."""
     parts = tuple(parts)
-    if TOOL_RESULT_IMAGES.get(dialect, False):
+    if load(dialect).TOOL_RESULT_IMAGES:  # each dialect module says whether its tool results take images
         return parts
     return images_as_text(parts)
 

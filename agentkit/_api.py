@@ -9,7 +9,7 @@ Why here, once: the public entry points (`ak.Agent(...)`, `agent(...)`, `ak.Rela
   a function whose `**options` are passed through to the model (only names close to a known one are
   refused there: see `agentkit.agent`). :func:`checked_class` does it for every public method of a
   public class (and its constructor), and :func:`refuse_unknown` for any other public function:
-  those check names only, which costs one set comparison per call.
+  those check names only, and only once Python has refused the call (one extra call frame otherwise).
 - **One item where a list is expected is one item.** `images="cat.png"`, `tools=get_weather`:
   :func:`as_list` wraps a single value instead of iterating it (a string into characters).
 - **Tracebacks stop at the call site.** An agentkit error already says what happened and what to do;
@@ -221,12 +221,17 @@ def _refusing(fn: F, where: str) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if kwargs and not allowed.issuperset(kwargs):
-            try:
-                check_keywords(kwargs, names, where)
-            except ConfigurationError as exc:
-                raise trim(exc) from None
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            # Checked only on failure (free otherwise): an unknown keyword fails Python's own
+            # argument binding, before the body runs, so nothing has happened yet.
+            if kwargs and not allowed.issuperset(kwargs):
+                try:
+                    check_keywords(kwargs, names, where)
+                except ConfigurationError as exc:
+                    raise trim(exc) from None
+            raise
 
     setattr(wrapper, CHECKED, True)
     return wrapper  # type: ignore[return-value]

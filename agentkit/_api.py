@@ -7,7 +7,9 @@ Why here, once: the public entry points (`ak.Agent(...)`, `agent(...)`, `ak.Rela
   naming the closest known keywords (difflib), at the call, not at the first model request.
   :func:`checked_keywords` does it for a function with a fixed signature; :func:`check_keywords` for
   a function whose `**options` are passed through to the model (only names close to a known one are
-  refused there: see `agentkit.agent`).
+  refused there: see `agentkit.agent`). :func:`checked_class` does it for every public method of a
+  public class (and its constructor), and :func:`refuse_unknown` for any other public function:
+  those check names only, and only once Python has refused the call (one extra call frame otherwise).
 - **One item where a list is expected is one item.** `images="cat.png"`, `tools=get_weather`:
   :func:`as_list` wraps a single value instead of iterating it (a string into characters).
 - **Tracebacks stop at the call site.** An agentkit error already says what happened and what to do;
@@ -30,9 +32,24 @@ from typing import Any, TypeVar
 
 from agentkit.errors import AgentkitError, ConfigurationError
 
-__all__ = ["as_list", "check_keywords", "check_values", "checked_keywords", "close_matches", "full_tracebacks", "trim"]
+__all__ = [
+    "as_list",
+    "check_keywords",
+    "check_values",
+    "checked_class",
+    "checked_keywords",
+    "close_matches",
+    "full_tracebacks",
+    "refuse_unknown",
+    "suggestion",
+    "trim",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
+
+CHECKED = "__agentkit_checked__"
+"""Set on every callable whose keywords are checked (a test walks the public surface for it)."""
 
 #: Containers read as "several items"; anything else (a str, bytes, a path, an image, a function) is one item.
 _MANY = (list, tuple, set, frozenset)
@@ -44,11 +61,12 @@ def close_matches(name: str, known: Iterable[str], *, cutoff: float = 0.6) -> li
     return [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=cutoff)]
 
 
-def _suggestion(name: str, known: Iterable[str]) -> str:
+def suggestion(name: str, known: Iterable[str], *, keyword: bool = False) -> str:
+    """" Did you mean `x`?" for the known names closest to `name`, or "" when none is close."""
     matches = close_matches(name, known)
     if not matches:
         return ""
-    return " Did you mean " + " or ".join(f"`{m}=`" for m in matches) + "?"
+    return " Did you mean " + " or ".join(f"`{m}=`" if keyword else f"`{m}`" for m in matches) + "?"
 
 
 def check_keywords(given: Iterable[str], known: Iterable[str], where: str, *, listed: Iterable[str] | None = None,
@@ -63,9 +81,10 @@ def check_keywords(given: Iterable[str], known: Iterable[str], where: str, *, li
         if name in known:
             continue
         names = ", ".join(f"`{k}`" for k in (known if listed is None else listed))
+        takes = f"Its keywords are {names}." if names else "It takes no keyword arguments."
         raise ConfigurationError(
-            f"{where} got an unknown keyword argument {name!r}.{_suggestion(name, known)} "
-            f"Its keywords are {names}.{(' ' + hint) if hint else ''}"
+            f"{where} got an unknown keyword argument {name!r}.{suggestion(name, known, keyword=True)} "
+            f"{takes}{(' ' + hint) if hint else ''}"
         )
 
 
@@ -178,7 +197,72 @@ def checked_keywords(where: str) -> Callable[[F], F]:
             check_values(bound.arguments, checks, where)
             return fn(*args, **kwargs)
 
+        setattr(wrapper, CHECKED, not var_keyword)
         return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def refuse_unknown(where: str) -> Callable[[F], F]:
+    """Decorate a public function so that a keyword it does not take raises `ConfigurationError`
+    with "did you mean" (names only; `checked_keywords` also checks values)."""
+    return lambda fn: _refusing(fn, where)
+
+
+def _refusing(fn: F, where: str) -> F:
+    """`fn`, refusing unknown keywords. A function that takes `**kwargs` passes them on and is
+    returned unchanged: its own code knows which names it accepts."""
+    if getattr(fn, CHECKED, False):
+        return fn
+    names, var_keyword = _parameters(fn)
+    if var_keyword:
+        return fn
+    allowed = frozenset(names)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            # Checked only on failure (free otherwise): an unknown keyword fails Python's own
+            # argument binding, before the body runs, so nothing has happened yet.
+            if kwargs and not allowed.issuperset(kwargs):
+                try:
+                    check_keywords(kwargs, names, where)
+                except ConfigurationError as exc:
+                    raise trim(exc) from None
+            raise
+
+    setattr(wrapper, CHECKED, True)
+    return wrapper  # type: ignore[return-value]
+
+
+def checked_class(public: str, instance: str) -> Callable[[C], C]:
+    """Class decorator: the constructor and every public method refuse unknown keywords at once.
+
+    `public` is how users name the class (`ak.Relay`), `instance` how they name an object of it
+    (`relay`): the error then says `relay.check(...)` got an unknown keyword. Put it above
+    `@dataclass` so the generated `__init__` is the one checked. Dunder methods other than
+    `__init__` are left alone (`Tool.__call__` forwards to the user's own function).
+    """
+
+    def decorate(cls: C) -> C:
+        for name, member in list(vars(cls).items()):
+            if name != "__init__" and name.startswith("_"):
+                continue
+            if name == "__init__":
+                where = f"`{public}(...)`"
+            elif isinstance(member, (classmethod, staticmethod)):
+                where = f"`{public}.{name}(...)`"
+            else:
+                where = f"`{instance}.{name}(...)`"
+            if isinstance(member, classmethod):
+                setattr(cls, name, classmethod(_refusing(member.__func__, where)))
+            elif isinstance(member, staticmethod):
+                setattr(cls, name, staticmethod(_refusing(member.__func__, where)))
+            elif inspect.isfunction(member):
+                setattr(cls, name, _refusing(member, where))
+        return cls
 
     return decorate
 

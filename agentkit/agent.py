@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
-from agentkit._api import as_list, check_keywords, check_values, close_matches, trim
+from agentkit._api import as_list, check_keywords, check_values, checked_class, close_matches, trim
 from agentkit.cost import Spend, Spending, as_amount
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
@@ -84,6 +84,7 @@ _log = logging.getLogger("agentkit")
 Approver = Callable[[ToolCallPart], "bool | Any"]
 
 
+@checked_class("ak.Agent", "agent")
 class Agent(Spending):
     """A conversation with a model that can call tools.
 
@@ -861,6 +862,7 @@ class History(list[Message]):
         return transcript(list(self))._repr_mimebundle_()
 
 
+@checked_class("RunStream", "stream")
 class RunStream:
     """A sync iterator over a run's events (`for event in agent.stream(...)`); `.reply` at the end."""
 
@@ -884,6 +886,7 @@ class RunStream:
                 yield event.text
 
 
+@checked_class("AsyncRunStream", "stream")
 class AsyncRunStream:
     """An async iterator over a run's events; `.reply` once exhausted."""
 

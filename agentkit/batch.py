@@ -51,6 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentkit._api import checked_class, refuse_unknown
 from agentkit.cost import Cost, Spend, Spending, as_amount
 from agentkit.errors import BudgetExceededError, ConfigurationError
 from agentkit.messages import Usage
@@ -68,6 +69,7 @@ Input = str | Mapping[str, Any]
 _CACHE_VERSION = 1
 
 
+@checked_class("BatchResult", "results")
 class BatchResult(list[Any], Spending):
     """One entry per input, in input order: its `ak.Reply`, or the exception it ended with.
 
@@ -129,6 +131,7 @@ class BatchResult(list[Any], Spending):
                 f"{self.cached} from the cache, {self.elapsed:.1f} s{cost})")
 
 
+@refuse_unknown("`ak.batch(...)`")
 def batch(
     agent: Any,
     inputs: Iterable[Input],
@@ -184,6 +187,7 @@ def batch(
     return _aio.run_sync(lambda: plan.run(bar))
 
 
+@refuse_unknown("`ak.abatch(...)`")
 async def abatch(
     agent: Any,
     inputs: Iterable[Input],

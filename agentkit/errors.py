@@ -65,6 +65,7 @@ __all__ = [
     "RelayTimeoutError",
     "StreamErrorEvent",
     "ToolArgumentsError",
+    "UnknownKeyError",
     "UpstreamError",
     "error_from_event",
     "error_from_status",
@@ -79,6 +80,14 @@ class AgentkitError(Exception):
 
 class ConfigurationError(AgentkitError, ValueError):
     """A developer mistake caught early: a bad URL, an unknown dialect, a missing key."""
+
+
+class UnknownKeyError(AgentkitError, KeyError):
+    """A lookup by name found nothing (`relay.check()["x"]`): also a `KeyError`, so `except KeyError`
+    and `dict`-like habits keep working, with a message that names the keys there are."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # not KeyError's repr() of the message
 
 
 class AgentBusyError(AgentkitError, RuntimeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agentkit._api import refuse_unknown
 from agentkit.dialects.base import load
 from agentkit.messages import Message
 
@@ -15,6 +16,7 @@ def _module(dialect: str) -> Any:
     return load(dialect)  # an unknown name raises ConfigurationError, listing the dialects
 
 
+@refuse_unknown("`ak.from_dialect(...)`")
 def from_dialect(dialect: str, data: Any) -> list[Message]:
     """Neutral messages from a vendor-format conversation.
 
@@ -26,6 +28,7 @@ def from_dialect(dialect: str, data: Any) -> list[Message]:
     return history
 
 
+@refuse_unknown("`ak.to_dialect(...)`")
 def to_dialect(dialect: str, history: Sequence[Message]) -> dict[str, Any]:
     """The request fragment for `history` in a dialect's wire form, as plain JSON-able dicts.
 

@@ -18,6 +18,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from agentkit._api import checked_class
 from agentkit._filetypes import (
     decoded_text,
     extension_for,
@@ -46,6 +47,7 @@ Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 ImageDetail: TypeAlias = Literal["auto", "low", "high"]
 
 
+@checked_class("ak.Image", "image")
 @dataclass(frozen=True, eq=False)
 class Image:
     """An image for the model: bytes with a MIME type, or an http(s) URL.
@@ -256,6 +258,7 @@ class ToolResultPart:
 Part: TypeAlias = TextPart | ImagePart | FilePart | ReasoningPart | ToolCallPart | ToolResultPart
 
 
+@checked_class("ak.Usage", "usage")
 @dataclass
 class Usage:
     """Token counts for one request, or summed over a run; one meaning per field in every dialect.
@@ -289,6 +292,7 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
 
+@checked_class("ak.Message", "message")
 @dataclass
 class Message:
     """One entry of the history: a role and its parts.

@@ -457,13 +457,6 @@ _DESCRIBE_MODE: dict[OutputMode, str] = {
     "tool": "a forced call of the final-answer tool",
     "prompt": "JSON requested in the system prompt",
 }
-_NATIVE_PARAMETER = {
-    "openai": "`response_format`",
-    "responses": "`text.format`",
-    "anthropic": "`output_config.format`",
-    "gemini": "`response_json_schema`",
-}
-
 NOTHING: Any = object()
 """What :meth:`OutputRun.partial` returns when there is no new partial object."""
 
@@ -559,7 +552,7 @@ class OutputRun:
             return False
         what = _DESCRIBE_MODE[self.mode]
         if self.mode == "native":
-            what += f" ({_NATIVE_PARAMETER.get(self.dialect, 'its parameter')})"
+            what += f" ({load(self.dialect).NATIVE_OUTPUT_PARAMETER})"
         import warnings
 
         if dropped is not None:

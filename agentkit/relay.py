@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import fnmatch
+import inspect
 import json
 import os
 import threading
@@ -25,11 +26,18 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from agentkit._api import checked_keywords
+from agentkit._api import check_keywords, checked_class, checked_keywords
+from agentkit._api import suggestion as _suggestion
 from agentkit.cost import Pricing
 from agentkit.dialects import DIALECTS, DOOR_OF, Dialect
 from agentkit.dialects.base import load
-from agentkit.errors import ConfigurationError, error_from_status, from_sdk_error, remember_secret
+from agentkit.errors import (
+    ConfigurationError,
+    UnknownKeyError,
+    error_from_status,
+    from_sdk_error,
+    remember_secret,
+)
 from agentkit.retry import ConcurrencyLimit, RetryPolicy
 
 if TYPE_CHECKING:
@@ -221,6 +229,7 @@ def _warn_if_plain_http(urls: Iterable[str]) -> None:
         )
 
 
+@checked_class("ak.Relay", "relay")
 class Relay:
     """An API relay: one host (plus backups) and one key, reaching models through up to three doors.
 
@@ -373,6 +382,8 @@ class Relay:
         headers, which `OPENAI_CUSTOM_HEADERS` / `ANTHROPIC_CUSTOM_HEADERS` cannot override), so the
         SDKs' own variables never redirect them.
         """
+        settings = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "base_url", "api_key")]
+        check_keywords(options, settings, "`ak.Relay.from_env(...)`")  # before the environment is read
         env = os.environ if environ is None else environ
         base = env.get("AGENTKIT_BASE_URL") or None
         key = env.get("AGENTKIT_API_KEY") or None
@@ -789,6 +800,7 @@ def _software(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+@checked_class("DoorCheck", "door")
 class DoorCheck:
     """One door as `Relay.check()` found it."""
 
@@ -826,6 +838,7 @@ class DoorCheck:
         return where
 
 
+@checked_class("RelayCheck", "check")
 class RelayCheck:
     """What `Relay.check()` found: one `DoorCheck` per door, printable and shown as a table in notebooks."""
 
@@ -840,7 +853,12 @@ class RelayCheck:
         for row in self.doors:
             if row.door == door:
                 return row
-        raise KeyError(f"`check()` probed no {door!r} door; it probed {[r.door for r in self.doors]!r}.")
+        doors = ", ".join(f"`{r.door}`" for r in self.doors)
+        raise UnknownKeyError(
+            f"`relay.check()` probed no {door!r} door; it probed {doors}.{_suggestion(door, [r.door for r in self.doors])}"
+            f" Index the check with one of those (`check[{self.doors[0].door!r}]`), or iterate it."
+            if self.doors else f"`relay.check()` probed no {door!r} door: it probed none."
+        )
 
     @property
     def ok(self) -> bool:

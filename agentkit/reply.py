@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentkit._api import checked_class
 from agentkit.cost import Cost, Spend
 from agentkit.messages import Message, Usage
 
 __all__ = ["Reply", "ToolCall"]
 
 
+@checked_class("ak.ToolCall", "call")
 @dataclass
 class ToolCall:
     """One tool call made during a run, with its outcome."""
@@ -30,6 +32,7 @@ class ToolCall:
         return self.error is None
 
 
+@checked_class("ak.Reply", "reply")
 @dataclass
 class Reply:
     """The outcome of `agent(...)`: the final text, typed output, tool calls, usage and reasoning."""

@@ -49,7 +49,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, overload
 
 from . import _schema
-from ._api import checked_keywords
+from ._api import checked_class, checked_keywords
 from ._schema import FuncSchema, JsonSchema
 from ._schema_dialects import GeminiForm
 from .dialects import DIALECTS
@@ -58,7 +58,6 @@ from .errors import ConfigurationError
 from .messages import File, FilePart, Image, ImagePart, TextPart
 
 __all__ = [
-    "TOOL_RESULT_IMAGES",
     "Tool",
     "ToolSet",
     "default_tool",
@@ -84,6 +83,7 @@ class _Cache:
         self.lock = threading.Lock()
 
 
+@checked_class("ak.Tool", "tool")
 class Tool:
     """A function (or a raw JSON Schema plus a callable) that a model can call.
 
@@ -706,12 +706,6 @@ def _label(source: object) -> str:
 # --------------------------------------------------------------------------------------------------
 # Results
 
-#: Whether each dialect can carry images inside a tool result. OpenAI Chat Completions tool
-#: messages are text only; Responses `function_call_output`, Anthropic `tool_result` and Gemini
-#: `FunctionResponse.parts` (Gemini 3 models) take images.
-TOOL_RESULT_IMAGES: dict[str, bool] = {"openai": False, "responses": True, "anthropic": True, "gemini": True}
-
-
 def result_to_content(value: Any) -> Content:
     """The content of a tool result for a return value.
 
@@ -772,7 +766,7 @@ def images_as_text(parts: Iterable[TextPart | ImagePart | FilePart]) -> tuple[Te
 def tool_result_content(dialect: str, parts: Iterable[TextPart | ImagePart | FilePart]) -> Content:
     """`parts` as the `dialect` can carry them in a tool result (images become text where they cannot)."""
     parts = tuple(parts)
-    if TOOL_RESULT_IMAGES.get(dialect, False):
+    if load(dialect).TOOL_RESULT_IMAGES:  # each dialect module says whether its tool results take images
         return parts
     return images_as_text(parts)
 

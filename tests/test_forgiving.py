@@ -8,6 +8,7 @@ carries no agentkit-internal frames below the public call.
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -64,6 +65,19 @@ def _raises(call: Callable[[], Any]) -> ak.ConfigurationError:
         (lambda r: ak.tool(aproval=True), "aproval", "approval"),
         (lambda r: ak.Relay("https://relay.example", api_kye="sk-x"), "api_kye", "api_key"),
         (lambda r: ak.Relay("https://relay.example", backup_url="https://b.example"), "backup_url", "backup_urls"),
+        (lambda r: ak.Relay.from_env({}, max_retry=2), "max_retry", "max_retries"),
+        (lambda r: ak.batch(ak.Agent("gpt-4o", relay=r, display=False), ["hi"], concurency=2), "concurency",
+         "concurrency"),
+        (lambda r: ak.abatch(ak.Agent("gpt-4o", relay=r, display=False), ["hi"], progres=False), "progres",
+         "progress"),
+        (lambda r: ak.emulator.Emulator(strict_model=True), "strict_model", "strict_models"),
+        (lambda r: r.emulator.script("x", modle="gpt-4o"), "modle", "model"),
+        (lambda r: r.models(refrsh=True), "refrsh", "refresh"),
+        (lambda r: ak.Image(dat=b"x"), "dat", "data"),
+        (lambda r: ak.Message(rol="user"), "rol", "role"),
+        (lambda r: ak.emulator.Turn(txt="x"), "txt", "text"),
+        (lambda r: ak.to_dialect("openai", [], histroy=[]), "histroy", "history"),
+        (lambda r: ak.tool(get_weather).to_schema("openai", fomr="x"), "fomr", "form"),
     ],
 )
 def test_a_misspelled_keyword_raises_at_once_with_did_you_mean(relay: Any, call: Any, wrong: str, right: str) -> None:
@@ -95,6 +109,58 @@ def test_a_wrong_value_fails_at_once_with_the_type_expected(relay: Any, call: An
     error = _raises(lambda: call(relay))
     assert says in str(error)
     assert len(relay.emulator.log) == before
+
+
+def _public_callables() -> Iterator[tuple[str, Callable[..., Any]]]:
+    """Every function, constructor and public method users reach from `ak` and `ak.emulator`
+    (exceptions aside), with how they would name it."""
+    from agentkit.agent import AsyncRunStream, RunStream
+    from agentkit.batch import BatchResult, abatch, batch
+    from agentkit.relay import DoorCheck, RelayCheck
+
+    names = [(f"ak.{n}", getattr(ak, n)) for n in ak.__all__]
+    names += [(f"ak.emulator.{n}", getattr(ak.emulator, n)) for n in ak.emulator.__all__]
+    names += [(c.__name__, c) for c in (RelayCheck, DoorCheck, RunStream, AsyncRunStream, BatchResult)]
+    names += [("ak.batch", batch), ("ak.abatch", abatch)]
+    for label, value in names:
+        if isinstance(value, type) and not issubclass(value, BaseException):
+            for attr, member in vars(value).items():
+                if attr == "__init__" or not attr.startswith("_"):
+                    function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+                    if inspect.isfunction(function):
+                        yield f"{label}.{attr}", function
+        elif inspect.isfunction(value):
+            yield label, value
+
+
+def test_every_public_callable_refuses_an_unknown_keyword_at_once() -> None:
+    """The general mechanism, not a list: a constructor or method added later without the check fails
+    here (decorate its class with `agentkit._api.checked_class`, a function with `refuse_unknown`)."""
+    checked = 0
+    for label, function in _public_callables():
+        parameters = inspect.signature(function).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in parameters):
+            continue  # passes its keywords on and checks them itself (`agent.run(**options)`)
+        error = _raises(lambda f=function: f(*([None] * _positional(f)), zz_unknown=1))
+        assert "got an unknown keyword argument 'zz_unknown'" in str(error), label
+        checked += 1
+    assert checked > 40
+
+
+def _positional(function: Callable[..., Any]) -> int:
+    """`self` and required positional arguments get placeholders: the keyword check comes first."""
+    return sum(1 for p in inspect.signature(function).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+
+
+def test_a_missing_door_of_a_relay_check_is_an_agentkit_error_and_a_key_error(relay: Any) -> None:
+    check = relay.check()
+    with pytest.raises(KeyError) as info:
+        check["anthropc"]
+    assert isinstance(info.value, ak.AgentkitError)
+    assert str(info.value).startswith("`relay.check()` probed no 'anthropc' door")
+    assert "Did you mean `anthropic`?" in str(info.value) and "`openai`" in str(info.value)
+    assert check["anthropic"].door == "anthropic"
 
 
 def test_arun_checks_keywords_before_anything_is_sent(relay: Any) -> None:

@@ -70,7 +70,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME",
+    "NATIVE_OUTPUT_PARAMETER",
     "TOOL_FORMS",
+    "TOOL_RESULT_IMAGES",
     "carries_file",
     "create",
     "decode",
@@ -112,6 +114,10 @@ _STOP_REASONS: dict[str, FinishReason] = {
 
 #: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
 TOOL_FORMS: tuple[str, ...] = ()
+#: Whether a tool result can carry images here: a `tool_result` block takes image blocks.
+TOOL_RESULT_IMAGES = True
+#: The request parameter native structured output goes in (named when a relay rejects it).
+NATIVE_OUTPUT_PARAMETER = "`output_config.format`"
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:

@@ -7,6 +7,10 @@ one teaches the other three:
     TOOL_FORMS: tuple[str, ...]
         The `form=` values `Tool.to_schema(dialect, form=...)` takes, the default first (Gemini:
         "json", "parameters"); empty when the dialect has one form.
+    TOOL_RESULT_IMAGES: bool
+        Whether a tool result can carry images (else `agentkit.tools` turns them into text).
+    NATIVE_OUTPUT_PARAMETER: str
+        The request parameter native structured output goes in, named when a relay rejects it.
     tool_schema(tool) -> dict
         The object this dialect's API takes in its tools list (`declaration`: built once per tool).
     tool_parameters(canonical, *, strict, form, tool) -> (schema, problem)
@@ -116,6 +120,8 @@ class DialectModule(Protocol):
 
     NAME: str
     TOOL_FORMS: tuple[str, ...]
+    TOOL_RESULT_IMAGES: bool
+    NATIVE_OUTPUT_PARAMETER: str
 
     def tool_schema(self, tool: Tool) -> dict[str, Any]: ...
 

@@ -82,7 +82,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME",
+    "NATIVE_OUTPUT_PARAMETER",
     "TOOL_FORMS",
+    "TOOL_RESULT_IMAGES",
     "carries_file",
     "create",
     "decode",
@@ -137,6 +139,10 @@ _SCALAR_TEXT_KEYS = frozenset({"text", "thought"})
 #: The `form=` values `Tool.to_schema` takes for this dialect, the default first: `parameters_json_schema`
 #: ("json"), or the OpenAPI-subset `parameters` ("parameters") for relays that do not pass the former through.
 TOOL_FORMS: tuple[str, ...] = ("json", "parameters")
+#: Whether a tool result can carry images here: `FunctionResponse.parts` take images (Gemini 3 models).
+TOOL_RESULT_IMAGES = True
+#: The request parameter native structured output goes in (named when a relay rejects it).
+NATIVE_OUTPUT_PARAMETER = "`response_json_schema`"
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:

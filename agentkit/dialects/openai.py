@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME",
+    "NATIVE_OUTPUT_PARAMETER",
     "TOOL_FORMS",
+    "TOOL_RESULT_IMAGES",
     "carries_file",
     "create",
     "decode",
@@ -106,6 +108,10 @@ _OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|codex)")
 
 #: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
 TOOL_FORMS: tuple[str, ...] = ()
+#: Whether a tool result can carry images here: Chat Completions tool messages are text only.
+TOOL_RESULT_IMAGES = False
+#: The request parameter native structured output goes in (named when a relay rejects it).
+NATIVE_OUTPUT_PARAMETER = "`response_format`"
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:

@@ -75,7 +75,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME",
+    "NATIVE_OUTPUT_PARAMETER",
     "TOOL_FORMS",
+    "TOOL_RESULT_IMAGES",
     "carries_file",
     "create",
     "decode",
@@ -98,6 +100,10 @@ NAME = "responses"
 
 #: The `form=` values `Tool.to_schema` takes for this dialect (the first is the default): none.
 TOOL_FORMS: tuple[str, ...] = ()
+#: Whether a tool result can carry images here: a `function_call_output` takes input images.
+TOOL_RESULT_IMAGES = True
+#: The request parameter native structured output goes in (named when a relay rejects it).
+NATIVE_OUTPUT_PARAMETER = "`text.format`"
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:

@@ -150,6 +150,11 @@ border-bottom:1px solid var(--ak-border)}
 .ak-tool-state{margin-left:auto;font-size:11.5px;color:var(--ak-muted);font-variant-numeric:tabular-nums;white-space:nowrap}
 .ak-tool-body{padding:8px 10px;display:flex;flex-direction:column;gap:6px}
 .ak-label{font-size:10.5px;text-transform:uppercase;letter-spacing:.07em;color:var(--ak-faint);font-weight:700}
+.ak .ak-copy[hidden]{display:inline-block}
+.ak-copy{font:600 10.5px/1.5 var(--jp-ui-font-family,sans-serif);letter-spacing:.02em;text-transform:none;color:var(--ak-muted);
+background:var(--ak-card);border:1px solid var(--ak-border);border-radius:5px;padding:0 7px;margin-left:8px;cursor:pointer}
+.ak-copy:hover{color:var(--ak-fg);border-color:var(--ak-muted)}
+.ak-answer>.ak-copy{align-self:flex-start;flex:none;margin-left:0}
 .ak-json{font-family:var(--jp-code-font-family,SFMono-Regular,Menlo,Consolas,monospace);font-size:12px;line-height:1.45;
 white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;margin:0;background:var(--ak-soft);border-radius:6px;padding:6px 9px;
 max-height:260px;overflow:auto}
@@ -705,6 +710,43 @@ def user_html(view: RunView) -> str:
     )
 
 
+_COPY_LIMIT = 1_000_000
+"""Texts longer than this get no copy button (the page would carry them twice)."""
+_COPY_JS = (
+    "var b=this,t=b.getAttribute('data-copy'),done=function(w){b.textContent=w;"
+    "setTimeout(function(){b.textContent='Copy'},1500)},"
+    "old=function(){var a=document.createElement('textarea');a.value=t;a.style.position='fixed';a.style.opacity='0';"
+    "document.body.appendChild(a);a.select();var ok=false;try{ok=document.execCommand('copy')}catch(e){}a.remove();"
+    "done(ok?'Copied':'Select it to copy')};"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(t).then(function(){done('Copied')},old)}"
+    "else{old()}event.stopPropagation();event.preventDefault();"
+)
+
+
+def copy_html(text: str, what: str) -> str:
+    """A "Copy" button that puts `text` (the real text: Markdown source, full JSON) on the clipboard.
+
+    Why inline `onclick` and `hidden`: notebooks run no `<script>` in widget values (set as
+    innerHTML) or in untrusted outputs, but a trusted output and an ipywidgets `HTML` value keep
+    attribute handlers; so the button carries its own handler and its text. It uses the Clipboard
+    API where the page is a secure context (localhost, https) and `execCommand("copy")` elsewhere.
+    Where the handler cannot run (a notebook opened untrusted: JupyterLab's sanitizer drops the
+    `onclick` and the `<style>`), the button keeps its `hidden="hidden"` attribute (a bare `hidden` is
+    dropped as empty), which only agentkit's stylesheet overrides, so no dead button shows there; the
+    text itself stays selectable.
+    """
+    if not text or len(text) > _COPY_LIMIT:
+        return ""
+    return (
+        f'<button type="button" class="ak-copy" hidden="hidden" title="Copy {esc(what)}" data-copy="{esc(text)}" '
+        f'onclick="{esc(_COPY_JS)}">Copy</button>'
+    )
+
+
+def _copy_json(value: Any, what: str) -> str:
+    return copy_html(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False), what)
+
+
 def turn_text_html(view: RunView, turn: TurnView) -> str:
     """The turn's answer text (Markdown), with a blinking caret while it streams."""
     if not turn.text:
@@ -719,9 +761,10 @@ def turn_text_html(view: RunView, turn: TurnView) -> str:
     caret = '<span class="ak-caret"></span>' if streaming else ""
     if caret:
         body = _insert_caret(body, caret)
+    copy = "" if streaming else copy_html(turn.text, "the answer")  # not resent with every streamed delta
     return (
         f'<div class="ak-answer" style="{_dialect_style(view)}"><span class="ak-avatar ak-bot" title="{esc(view.model or "")}">AI</span>'
-        f'<div class="ak-md">{body}</div></div>'
+        f'<div class="ak-md">{body}</div>{copy}</div>'
     )
 
 
@@ -807,14 +850,17 @@ def _expandable(pre: str) -> str:
 def tool_html(tool: ToolView, source: str | None = None) -> str:
     """One tool-call card: name (and `source`, the MCP server it ran on), arguments (pretty JSON), then
     the result or the error, and timing."""
+    copy = ""
     if tool.arguments is not None:
         args = json_html(tool.arguments) if isinstance(tool.arguments, dict) else f'<pre class="ak-json">{esc(_short(tool.arguments))}</pre>'
+        copy = _copy_json(tool.arguments, "the arguments") if isinstance(tool.arguments, dict) else copy_html(
+            str(tool.arguments), "the arguments")
     elif tool.args_text:
         ok, value = _parsed(tool.args_text)
         args = json_html(value) if ok else f'<pre class="ak-json">{esc(_short(tool.args_text))}</pre>'
     else:
         args = '<pre class="ak-json"><span class="ak-p">{}</span></pre>' if tool.status != "writing" else ""
-    body = [f'<div class="ak-label">Arguments</div>{args}'] if args else []
+    body = [f'<div class="ak-label">Arguments{copy}</div>{args}'] if args else []
     if tool.status == "error" and tool.error is not None:
         body.append(f'<div class="ak-label">Error</div><div class="ak-error-box">{esc(_short(tool.error))}</div>')
     elif tool.status == "ok":
@@ -822,17 +868,19 @@ def tool_html(tool: ToolView, source: str | None = None) -> str:
         images = [p.image for p in tool.content if isinstance(p, ImagePart)]
         files = [p.file for p in tool.content if isinstance(p, FilePart)]
         parts = []
+        copy = ""
         if texts:
             ok, value = _parsed(texts)
-            parts.append(_expandable(json_html(value) if ok and isinstance(value, (dict, list))
-                                     else f'<pre class="ak-json">{esc(_short(texts))}</pre>'))
+            structured = ok and isinstance(value, (dict, list))
+            parts.append(_expandable(json_html(value) if structured else f'<pre class="ak-json">{esc(_short(texts))}</pre>'))
+            copy = _copy_json(value, "the result") if structured else copy_html(texts, "the result")
         if images:
             parts.append(_images_html(images))
         if files:
             parts.append(_files_html(files))
         if not parts:
             parts.append('<pre class="ak-json"><span class="ak-z">(empty)</span></pre>')
-        body.append('<div class="ak-label">Result</div>' + "".join(parts))
+        body.append(f'<div class="ak-label">Result{copy}</div>' + "".join(parts))
     # The card folds on a click on its head (`<details open>`: plain HTML, so also in static and sanitized forms).
     return (
         f'<div class="ak-tool ak-{tool.status}" data-tool="{esc(tool.name)}" data-status="{tool.status}">'
@@ -926,7 +974,8 @@ def output_html(value: Any, *, partial: Any = None) -> str:
     table = _cell_html(data, 0) if isinstance(data, (dict, list)) else _scalar_html(data)
     return (
         f'<div class="ak-output" data-output-type="{esc(_output_name(value))}"><div class="ak-output-head">Structured output '
-        f'<span class="ak-output-type">{esc(_output_name(value))}</span></div><div class="ak-output-body">{table}'
+        f'<span class="ak-output-type">{esc(_output_name(value))}</span>{_copy_json(data, "the output as JSON")}</div>'
+        f'<div class="ak-output-body">{table}'
         f"<details><summary>JSON</summary>{json_html(data)}</details></div></div>"
     )
 

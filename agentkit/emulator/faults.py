@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from agentkit._api import checked_class
+
 __all__ = ["Fault", "FaultKind", "FaultQueue", "FaultRule"]
 
 FaultKind = Literal[
@@ -34,6 +36,7 @@ FaultKind = Literal[
 _KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
+@checked_class("ak.emulator.Fault", "fault")
 @dataclass(frozen=True)
 class Fault:
     """One injected failure.

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from agentkit._api import checked_class
+
 __all__ = ["REDACTED", "RequestLog", "RequestRecord", "redact_headers", "redact_query"]
 
 REDACTED = "[REDACTED]"
@@ -33,6 +35,7 @@ def redact_query(query: Mapping[str, str]) -> dict[str, str]:
     return {name: (REDACTED if name.lower() in _SECRET_QUERY else value) for name, value in query.items()}
 
 
+@checked_class("RequestRecord", "record")
 @dataclass(frozen=True)
 class RequestRecord:
     """One received request.
@@ -60,6 +63,7 @@ class RequestRecord:
     time: float = field(default_factory=time.time)
 
 
+@checked_class("RequestLog", "log")
 class RequestLog(Sequence[RequestRecord]):
     """A thread-safe, append-only list of :class:`RequestRecord` (the server thread appends)."""
 

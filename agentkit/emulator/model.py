@@ -17,7 +17,11 @@ The rules, in order:
 4. A structured-output schema or JSON mode: a JSON value built from the prompt.
 5. Images in the last user message: their format and pixel size from the header bytes; files
    (PDF, text, audio): their real kind, name, pages, lines or seconds (`emulator/files.py`).
-6. Otherwise: "You said: ...".
+6. A follow-up ("And in Tokyo?") that names no tool but gives a value for the tool called last in the
+   conversation: call that tool again with the new value.
+7. Earlier tool results in the conversation ("Which of the two is warmer?"): answer from them.
+8. Otherwise: say what the emulator is and what it can do (naming the tools offered), quoting the
+   prompt; never a bare echo of it.
 """
 
 from __future__ import annotations
@@ -211,8 +215,10 @@ def _fan_out_property(tool: ToolSpec) -> str | None:
     return None
 
 
-def _plan_calls(request: ChatRequest, text: str, seed: str) -> list[ToolCall]:
-    candidates = _mentioned_tools(request, text)
+def _plan_calls(
+    request: ChatRequest, text: str, seed: str, candidates: list[_Candidate] | None = None
+) -> list[ToolCall]:
+    candidates = _mentioned_tools(request, text) if candidates is None else candidates
     allowed = _allowed_tools(request)
     if not candidates and request.tool_choice.mode == "required" and allowed:
         candidates = [_Candidate(allowed[0], 0)]
@@ -242,6 +248,40 @@ def _plan_calls(request: ChatRequest, text: str, seed: str) -> list[ToolCall]:
         if not request.tool_choice.parallel:
             break
     return calls
+
+
+def _follow_up_calls(request: ChatRequest, text: str, seed: str) -> list[ToolCall]:
+    """Rule 6: a short prompt that names no tool but gives a new value for the tool called last.
+
+    Short only: a follow-up is a few words ("What about Rome?"); a long prompt with a name in it is
+    more likely a new request that names no tool.
+    """
+    last = next((c for m in reversed(request.messages[:-1]) for c in reversed(m.tool_calls)), None)
+    tool = next((t for t in _allowed_tools(request) if last is not None and t.name == last.name), None)
+    required = _required_props(tool) if tool is not None else []
+    if len(text.split()) > 8 or tool is None or not required or not _prompt_has_value(required[0], tool, PromptValues(text)):
+        return []
+    return _plan_calls(request, text, seed, [_Candidate(tool, 0)])
+
+
+def _earlier_results(request: ChatRequest) -> str:
+    """Rule 7: the tool results the conversation holds, most recent last, as one sentence."""
+    results = [r for m in request.messages for r in m.tool_results]
+    if not results:
+        return ""
+    return "From the results so far: " + _results_text(request, results[-6:])
+
+
+def _fallback_answer(request: ChatRequest, prompt: str) -> str:
+    """Rule 8: an honest answer from a model that knows only its rules (quoting the prompt)."""
+    greeting = "Hello! " if re.match(r"\s*(hello|hi|hey|good (morning|afternoon|evening))\b", prompt, re.I) else ""
+    tools = _allowed_tools(request)
+    offer = f" Name one of my tools to use it: {', '.join(t.name for t in tools[:8])}." if tools else ""
+    return (
+        f'{greeting}I am agentkit\'s offline emulator, so I cannot answer "{shorten(prompt, 300)}" from knowledge; '
+        f"I call the tools a prompt names, answer from their results, fill in structured output and describe "
+        f"images.{offer}"
+    )
 
 
 def _call_id(seed: str, index: int) -> str:
@@ -288,7 +328,7 @@ def _results_text(request: ChatRequest, results: list[ToolResult]) -> str:
         if result.images or result.files:
             pictures = " and ".join([*(describe_image(i) for i in result.images), *map(describe_file, result.files)])
             content = f"{content} with {pictures}" if content else pictures
-        content = content or "nothing"
+        content = (content or "nothing").rstrip(".")  # the sentences end with one full stop
         if result.is_error:
             sentences.append(f"{name} failed: {content}")
         else:
@@ -332,7 +372,7 @@ def _json_answer(request: ChatRequest, source: str) -> str:
         return json.dumps(
             fill(request.output_schema, source, name=request.output_name or "value"), ensure_ascii=False
         )
-    return json.dumps({"response": f"You said: {shorten(source, 300)}"}, ensure_ascii=False)
+    return json.dumps({"response": _fallback_answer(request, source)}, ensure_ascii=False)
 
 
 def prompt_tokens(request: ChatRequest) -> int:
@@ -393,7 +433,7 @@ def respond(request: ChatRequest) -> Reply:
     if results:
         reply = _after_results(request, results, seed)
     else:
-        calls = _plan_calls(request, prompt, seed)
+        calls = _plan_calls(request, prompt, seed) or _follow_up_calls(request, prompt, seed)
         last_user = next((m for m in reversed(request.messages) if m.role == "user"), None)
         images = last_user.images if last_user is not None else []
         files = last_user.files if last_user is not None else []
@@ -417,10 +457,12 @@ def respond(request: ChatRequest) -> Reply:
                 text=_attachments_answer("File", [describe_file(f) for f in files], prompt),
                 reasoning=_reasoning(prompt, "There is a file to describe."),
             )
+        elif earlier := _earlier_results(request):
+            reply = Reply(text=earlier, reasoning=_reasoning(prompt, "The earlier tool results answer this."))
         elif prompt.strip():
             reply = Reply(
-                text=f"You said: {shorten(prompt, 500)}",
-                reasoning=_reasoning(prompt, "I can answer directly."),
+                text=_fallback_answer(request, prompt),
+                reasoning=_reasoning(prompt, "No tool, schema or image applies; I can only say what I do."),
             )
         else:
             reply = Reply(

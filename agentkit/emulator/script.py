@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentkit._api import checked_class
+
 from .faults import Fault
 from .model import finish_usage, tool_call_id
 from .neutral import ChatRequest, Reply, ToolCall
@@ -21,6 +23,7 @@ from .neutral import ChatRequest, Reply, ToolCall
 __all__ = ["Call", "Script", "Turn", "as_turn"]
 
 
+@checked_class("ak.emulator.Call", "call")
 @dataclass(frozen=True)
 class Call:
     """A scripted tool call.
@@ -42,6 +45,7 @@ class Call:
         return json.dumps(dict(self.arguments), ensure_ascii=False)
 
 
+@checked_class("ak.emulator.Turn", "turn")
 @dataclass(frozen=True)
 class Turn:
     """One scripted reply: text and/or tool calls and/or reasoning, and/or a fault.

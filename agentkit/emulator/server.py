@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from agentkit._api import checked_keywords
+from agentkit._api import checked_class, checked_keywords
 
 from .app import DEFAULT_MODELS, Core, build_app
 from .faults import Fault, FaultKind, FaultRule
@@ -38,6 +38,7 @@ PLACEHOLDER_KEY = "sk-emulator-any-key-works"
 _log = logging.getLogger("agentkit.emulator")
 
 
+@checked_class("ak.emulator.Emulator", "emulator")
 class Emulator:
     """A loopback API relay that the official OpenAI, Anthropic and google-genai SDKs can talk to.
 

@@ -78,6 +78,15 @@ def test_load_names_the_dialects_when_it_does_not_know_one() -> None:
         load("cohere")
 
 
+def test_the_per_dialect_tables_live_in_the_dialect_modules() -> None:
+    """Vendor decisions only in dialects/: whether tool results take images, where native output goes."""
+    assert {dialect: load(dialect).TOOL_RESULT_IMAGES for dialect in DIALECTS} == {
+        "openai": False, "responses": True, "anthropic": True, "gemini": True}
+    assert {dialect: load(dialect).NATIVE_OUTPUT_PARAMETER for dialect in DIALECTS} == {
+        "openai": "`response_format`", "responses": "`text.format`", "anthropic": "`output_config.format`",
+        "gemini": "`response_json_schema`"}
+
+
 def test_the_tool_forms_each_dialect_takes() -> None:
     assert {dialect: load(dialect).TOOL_FORMS for dialect in DIALECTS} == {
         "openai": (),

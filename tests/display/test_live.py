@@ -163,4 +163,4 @@ def test_a_script_run_imports_no_widgets(relay: Any) -> None:
         "print(reply.text, 'ipywidgets' in sys.modules, 'IPython' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "You said: hi False False"
+    assert out.stdout.strip().endswith(" False False") and 'cannot answer "hi"' in out.stdout

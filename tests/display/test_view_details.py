@@ -3,8 +3,10 @@ approval is shown apart from the tool's own time, and preformatted text never br
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -14,8 +16,8 @@ from agentkit.display import render
 from agentkit.display.render import RunView
 from agentkit.display.widget import LiveView
 from agentkit.emulator import Call, Turn
-from agentkit.events import TextDelta, ToolCallFinished, TurnStarted
-from agentkit.messages import TextPart, ToolCallPart, ToolResultPart
+from agentkit.events import TextDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from agentkit.messages import Message, TextPart, ToolCallPart, ToolResultPart, Usage
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +139,48 @@ def test_a_tool_card_folds_on_its_head() -> None:
     card = render.tool_html(view.turns[0].tools[0])
     assert '<details class="ak-tool-fold" open><summary class="ak-tool-head"' in card
     assert card.index("</summary>") < card.index('<div class="ak-tool-body">') < card.index("</details>")
+
+
+class _Buttons(HTMLParser):
+    """The copy buttons of an HTML fragment: their attributes, entities decoded as a browser does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "button" and ("class", "ak-copy") in attrs:
+            self.found.append(dict(attrs))
+
+
+def _buttons(markup: str) -> list[dict[str, str | None]]:
+    parser = _Buttons()
+    parser.feed(markup)
+    return parser.found
+
+
+def test_copy_buttons_carry_the_real_text_and_hide_where_they_cannot_work() -> None:
+    """The answer's Markdown source, the full JSON of arguments, results and output; `hidden` unless
+    agentkit's stylesheet is there (a sanitized, untrusted output keeps no dead button)."""
+    answer = 'Use `a < b` & "quotes"\n\n| x | y |\n|---|---|\n| 1 | 2 |'
+    view = LiveView(prompt="hi", model="gpt-4o", dialect="openai")
+    view.handle(TurnStarted(1, "gpt-4o", "openai"))
+    view.handle(TextDelta(answer[:10]))
+    view.flush(force=True)
+    assert _buttons(view._turns[1].text.value) == []  # not while it streams
+    view.handle(TextDelta(answer[10:]))
+    call = ToolCallPart("c1", "lookup", {"query": "it's <b>"})
+    view.handle(ToolCallStarted(call))
+    result = '{"rows": [1, 2], "note": "long ' + "x" * 30_000 + '"}'
+    view.handle(ToolCallFinished(call, ToolResultPart("c1", "lookup", (TextPart(result),)), 0.01))
+    view.handle(TurnFinished(1, Message("assistant", [TextPart(answer), call]), Usage(1, 1)))
+    view.flush(force=True)
+    (text_button,) = _buttons(view._turns[1].text.value)
+    assert text_button["data-copy"] == answer and "hidden" in text_button
+    assert "navigator.clipboard" in (text_button["onclick"] or "")
+    args_button, result_button = _buttons(view._turns[1].cards[0].html.value)
+    assert json.loads(args_button["data-copy"] or "") == {"query": "it's <b>"}
+    assert json.loads(result_button["data-copy"] or "") == json.loads(result)  # all of it, not the shortened view
+    assert ".ak .ak-copy[hidden]{display:inline-block}" in render.style_tag()
+    output = render.output_html({"city": "Paris", "tags": ["a", "b"]})
+    assert json.loads(_buttons(output)[0]["data-copy"] or "") == {"city": "Paris", "tags": ["a", "b"]}

@@ -26,11 +26,8 @@ def gemini(url: str, key: str) -> Any:
 
 def test_openai_door_requires_the_bearer_key(keyed: Emulator) -> None:
     good = openai.OpenAI(base_url=keyed.url + "/v1", api_key=TEST_KEY, max_retries=0)
-    assert (
-        good.chat.completions.create(model="gpt-4o", messages=USER).choices[0].message.content
-        == "You said: hi"
-    )
-    assert good.responses.create(model="gpt-4o", input="hi").output_text == "You said: hi"
+    assert 'cannot answer "hi"' in good.chat.completions.create(model="gpt-4o", messages=USER).choices[0].message.content
+    assert 'cannot answer "hi"' in good.responses.create(model="gpt-4o", input="hi").output_text
     bad = openai.OpenAI(base_url=keyed.url + "/v1", api_key=WRONG, max_retries=0)
     with pytest.raises(openai.AuthenticationError) as caught:
         bad.chat.completions.create(model="gpt-4o", messages=USER)
@@ -67,7 +64,7 @@ def test_anthropic_door_accepts_bearer_and_x_api_key(keyed: Emulator, style: str
             default_headers={"x-api-key": TEST_KEY, "Authorization": anthropic.Omit()},
         )
     message = client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=USER)
-    assert message.content[0].text == "You said: hi"
+    assert 'cannot answer "hi"' in message.content[0].text
     sent = keyed.log.last.headers
     assert (sent.get("authorization"), sent.get("x-api-key")) == (
         (REDACTED, None) if style == "bearer" else (None, REDACTED)

@@ -154,7 +154,7 @@ def test_sdk_retries_honour_retry_after(em: Emulator) -> None:
     answer = client.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": "retry me"}]
     )
-    assert answer.choices[0].message.content == "You said: retry me"
+    assert 'cannot answer "retry me"' in answer.choices[0].message.content
     assert [r.headers["x-stainless-retry-count"] for r in em.log] == ["0", "1", "2"]
     em.fault(Fault.http_error(503), door="gemini")
     from google import genai
@@ -167,9 +167,7 @@ def test_sdk_retries_honour_retry_after(em: Emulator) -> None:
             retry_options=types.HttpRetryOptions(attempts=2, initial_delay=0.01, jitter=0),
         ),
     )
-    assert (
-        retrying.models.generate_content(model="gemini-2.5-flash", contents="again").text == "You said: again"
-    )
+    assert 'cannot answer "again"' in retrying.models.generate_content(model="gemini-2.5-flash", contents="again").text
 
 
 def test_delay_and_client_timeout(em: Emulator) -> None:

@@ -32,7 +32,7 @@ def config(**fields: Any) -> types.GenerateContentConfig:
 
 def test_text_answer_and_camel_case_body(em: Emulator, gem: Any, http: Any) -> None:
     response = gem.models.generate_content(model="gemini-2.0-flash", contents="Hello Gemini")
-    assert response.text == "You said: Hello Gemini"
+    assert 'cannot answer "Hello Gemini"' in response.text
     assert response.candidates[0].finish_reason == types.FinishReason.STOP
     assert response.usage_metadata.total_token_count > 0 and response.model_version == "gemini-2.0-flash"
     raw = http.post(
@@ -95,7 +95,7 @@ def test_thoughts_with_include_thoughts(em: Emulator, gem: Any) -> None:
     )
     thought, answer = response.candidates[0].content.parts
     assert thought.thought is True and thought.text.startswith("The user wrote")
-    assert answer.thought_signature and response.text == "You said: Cross the street?"
+    assert answer.thought_signature and 'cannot answer "Cross the street?"' in response.text
     assert response.usage_metadata.thoughts_token_count > 0
     hidden = gem.models.generate_content(model="gemini-2.5-pro", contents="x")
     assert [p.thought for p in hidden.candidates[0].content.parts] == [None]
@@ -111,9 +111,8 @@ def test_sse_stream_through_the_sdk(em: Emulator, gem: Any) -> None:
     )
     assert len(chunks) > 2
     assert chunks[0].candidates[0].content.parts[0].thought is True
-    assert (
-        "".join(c.text or "" for c in chunks)
-        == "You said: Stream a longer answer with many words in it please"
+    assert 'cannot answer "Stream a longer answer with many words in it please"' in "".join(
+        c.text or "" for c in chunks
     )
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
     assert all(c.candidates[0].finish_reason is None for c in chunks[:-1])
@@ -129,12 +128,13 @@ def test_raw_sse_framing(em: Emulator, http: Any) -> None:
     body = response.text
     assert body.endswith("\r\n\r\n") and "[DONE]" not in body and "event:" not in body
     events = body.split("\r\n\r\n")[:-1]
-    assert len(events) == 2 and all(
+    assert len(events) >= 2 and all(
         e.startswith('data: {"candidates": [{"content": {"parts": [{"text": ') for e in events
     )
     payloads = [json.loads(e[len("data: ") :]) for e in events]
     assert all("usageMetadata" in p and p["responseId"] == payloads[0]["responseId"] for p in payloads)
-    assert ", " not in events[0].replace('", "', "")  # ": " after keys, no space after commas
+    separators = re.sub(r'"text": "(?:[^"\\]|\\.)*"', "", events[0]).replace('", "', "")
+    assert ", " not in separators  # ": " after keys, no space after commas
 
 
 def test_json_array_stream_without_alt(em: Emulator, http: Any) -> None:
@@ -252,9 +252,9 @@ def test_vision_inline_data(em: Emulator, gem: Any) -> None:
 
 async def test_async_client(em: Emulator, gem: Any) -> None:
     response = await gem.aio.models.generate_content(model="gemini-2.5-flash", contents="async hi")
-    assert response.text == "You said: async hi"
+    assert 'cannot answer "async hi"' in response.text
     stream = await gem.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="async stream")
-    assert "".join([chunk.text or "" async for chunk in stream]) == "You said: async stream"
+    assert 'cannot answer "async stream"' in "".join([chunk.text or "" async for chunk in stream])
 
 
 def test_scripted_turn_and_unknown_method(em: Emulator, gem: Any, http: Any) -> None:
@@ -276,7 +276,7 @@ def test_api_versions(em: Emulator, version: str) -> None:
     from google import genai
 
     client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=em.url, api_version=version))
-    assert client.models.generate_content(model="gemini-2.5-flash", contents="v").text == "You said: v"
+    assert 'cannot answer "v"' in client.models.generate_content(model="gemini-2.5-flash", contents="v").text
     assert em.log.last.path == f"/{version}/models/gemini-2.5-flash:generateContent"
 
 

@@ -187,9 +187,9 @@ def test_parallel_calls_can_be_disabled() -> None:
 # -- other answers -----------------------------------------------------------------------------------
 
 
-def test_plain_prompts_are_echoed() -> None:
+def test_plain_prompts_get_an_honest_answer_quoting_them() -> None:
     reply = respond(request("  Tell me   something  "))
-    assert reply.text == "You said: Tell me something"
+    assert 'cannot answer "Tell me something"' in reply.text
     assert reply.reasoning is None
     assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
 
@@ -415,3 +415,24 @@ def test_a_required_tool_call_holds_after_results() -> None:
     ]
     reply = respond(request(messages=history, tools=[WEATHER, other], tool_choice=ToolChoice("required")))
     assert [c.name for c in reply.tool_calls] == ["get_time"]  # a tool not called yet for this request
+
+
+def test_a_follow_up_calls_the_last_tool_again_and_a_question_about_results_is_answered_from_them() -> None:
+    """Tours switch vendors mid-conversation: "And in Tokyo?" then "Which is warmer?" must not be echoed."""
+    weather = ToolSpec("get_weather", "Current weather for a city.", {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+    first = Message("assistant", tool_calls=[ToolCall("c1", "get_weather", '{"city": "Paris"}')])
+    result = Message("tool", tool_results=[ToolResult("c1", "get_weather", '{"city": "Paris", "temperature": 18}')])
+    history = [Message("user", "What is the weather in Paris?"), first, result,
+               Message("assistant", 'get_weather returned {"city": "Paris", "temperature": 18}.')]
+    follow_up = respond(ChatRequest(model="m", door="anthropic", messages=[*history, Message("user", "And in Tokyo?")],
+                                    tools=[weather]))
+    assert [(c.name, json.loads(c.arguments)) for c in follow_up.tool_calls] == [("get_weather", {"city": "Tokyo"})]
+    question = respond(ChatRequest(model="m", door="gemini", tools=[weather],
+                                   messages=[*history, Message("user", "Which of the two cities is warmer?")]))
+    assert not question.tool_calls and '"temperature": 18' in question.text and "cannot answer" not in question.text
+    # A long prompt with a name in it is a new request, not a follow-up; with no tool named, the answer
+    # says what the emulator can do and names the tools on offer.
+    fresh = respond(ChatRequest(model="m", door="openai", tools=[weather], messages=[
+        Message("user", "Please write me a short poem about the harbour of Marseille at night")]))
+    assert not fresh.tool_calls and "get_weather" in fresh.text and "You said" not in fresh.text

@@ -46,7 +46,7 @@ def sse_payloads(body: str) -> list[Any]:
 def test_plain_text_answer(em: Emulator, oai: Any) -> None:
     raw = oai.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=user("Hello there"))
     completion = raw.parse()
-    assert completion.choices[0].message.content == "You said: Hello there"
+    assert 'cannot answer "Hello there"' in completion.choices[0].message.content
     assert completion.choices[0].finish_reason == "stop"
     assert re.fullmatch(r"chatcmpl-[A-Za-z0-9]{29}", completion.id)
     assert (
@@ -94,7 +94,8 @@ def test_stream_text_with_usage(em: Emulator, oai: Any, http: Any) -> None:
     ) as stream:
         deltas = [event.delta for event in stream if event.type == "content.delta"]
         final = stream.get_final_completion()
-    assert "".join(deltas) == "You said: Stream this please" == final.choices[0].message.content
+    assert "".join(deltas) == final.choices[0].message.content
+    assert 'cannot answer "Stream this please"' in "".join(deltas)
     assert final.usage is not None and final.usage.completion_tokens > 0
     body = http.post(
         em.url + "/v1/chat/completions",
@@ -173,7 +174,8 @@ def test_json_mode(em: Emulator, oai: Any) -> None:
     completion = oai.chat.completions.create(
         model="gpt-4o", messages=user("Say hi as JSON"), response_format={"type": "json_object"}
     )
-    assert json.loads(completion.choices[0].message.content) == {"response": "You said: Say hi as JSON"}
+    answer = json.loads(completion.choices[0].message.content)
+    assert list(answer) == ["response"] and 'cannot answer "Say hi as JSON"' in answer["response"]
 
 
 def test_vision_data_url_and_remote_url(em: Emulator, oai: Any) -> None:
@@ -207,18 +209,12 @@ def test_scripted_turns_then_the_rules(em: Emulator, oai: Any) -> None:
         oai.chat.completions.create(model="gpt-4o", messages=user("x")).choices[0].message.content
         == "Scripted answer."
     )
-    assert (
-        oai.chat.completions.create(model="gpt-4o", messages=user("x")).choices[0].message.content
-        == "You said: x"
-    )
+    assert 'cannot answer "x"' in oai.chat.completions.create(model="gpt-4o", messages=user("x")).choices[0].message.content
 
 
 def test_scripts_can_target_a_door_and_model(em: Emulator, oai: Any) -> None:
     em.script("for deepseek", model="deepseek-chat").script("for anthropic", door="anthropic")
-    assert (
-        oai.chat.completions.create(model="gpt-4o", messages=user("a")).choices[0].message.content
-        == "You said: a"
-    )
+    assert 'cannot answer "a"' in oai.chat.completions.create(model="gpt-4o", messages=user("a")).choices[0].message.content
     answer = oai.chat.completions.create(model="deepseek-chat", messages=user("a")).choices[0].message
     assert answer.content == "for deepseek"
     assert len(em._core.script.pending) == 1
@@ -226,10 +222,10 @@ def test_scripts_can_target_a_door_and_model(em: Emulator, oai: Any) -> None:
 
 async def test_async_client_and_stream(em: Emulator, aoai: Any) -> None:
     completion = await aoai.chat.completions.create(model="gpt-4o", messages=user("async hello"))
-    assert completion.choices[0].message.content == "You said: async hello"
+    assert 'cannot answer "async hello"' in completion.choices[0].message.content
     stream = await aoai.chat.completions.create(model="gpt-4o", messages=user("async stream"), stream=True)
     text = "".join([chunk.choices[0].delta.content or "" async for chunk in stream if chunk.choices])
-    assert text == "You said: async stream"
+    assert 'cannot answer "async stream"' in text
 
 
 @pytest.mark.parametrize("prefix", ["/v1", "/openai", "/openai/v1", ""])

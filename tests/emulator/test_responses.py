@@ -26,7 +26,7 @@ WEATHER = {
 
 def test_text_response(em: Emulator, oai: Any) -> None:
     response = oai.responses.create(model="gpt-4o", input="Hello there", instructions="Be brief.")
-    assert response.output_text == "You said: Hello there"
+    assert 'cannot answer "Hello there"' in response.output_text
     assert response.status == "completed" and response.object == "response"
     assert re.fullmatch(r"resp_[0-9a-f]{50}", response.id)
     (item,) = response.output
@@ -97,7 +97,7 @@ def test_raw_stream_has_event_lines(em: Emulator, http: Any) -> None:
         name = name_line.removeprefix("event: ")
         assert json.loads(data_line.removeprefix("data: "))["type"] == name
     deltas = [e for e in events if e.startswith("event: response.output_text.delta")]
-    assert "".join(json.loads(d.split("\n")[1][6:])["delta"] for d in deltas) == "You said: hi"
+    assert 'cannot answer "hi"' in "".join(json.loads(d.split("\n")[1][6:])["delta"] for d in deltas)
 
 
 class Recipe(BaseModel):

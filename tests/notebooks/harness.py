@@ -18,7 +18,7 @@ import sys
 import tarfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,7 @@ class Lab:
 
 
 def run_in_lab(notebook: Path, tmp: Path, drive: Callable[[Any, Lab], None], *, name: str,
-               viewport: dict[str, int]) -> None:
+               viewport: dict[str, int], permissions: Sequence[str] = ()) -> None:
     """Open a copy of `notebook` in a JupyterLab on loopback in headless Chromium and call `drive(page, lab)`.
 
     A failure keeps a screenshot and the page (`save_failure`); reaching any host but loopback fails.
@@ -228,7 +228,8 @@ def run_in_lab(notebook: Path, tmp: Path, drive: Callable[[Any, Lab], None], *, 
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=viewport, device_scale_factor=1)
+            context = browser.new_context(viewport=viewport, device_scale_factor=1, permissions=list(permissions))
+            page = context.new_page()
             page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
                     else outside.append(r.url))
             try:

@@ -11,6 +11,7 @@ Screenshots go to test-artifacts/ (mid-stream and final), and a failure keeps on
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ KERNEL_READY = """() => {
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
 }"""
+CLIPBOARD = "() => navigator.clipboard.readText()"
 TEXT_LENGTHS = "() => Array.from(document.querySelectorAll('.ak-live .ak-text-view')).map(e => e.innerText.length)"
 
 
@@ -40,7 +42,8 @@ def _outputs_of(page: Any, index: int) -> Any:
 
 def test_live_view_in_jupyterlab(tmp_path: Path) -> None:
     # Tall enough for a whole run: element screenshots are clipped to the viewport.
-    run_in_lab(HERE / "live_view.ipynb", tmp_path, _drive, name="live-view", viewport={"width": 1280, "height": 2400})
+    run_in_lab(HERE / "live_view.ipynb", tmp_path, _drive, name="live-view", viewport={"width": 1280, "height": 2400},
+               permissions=["clipboard-read", "clipboard-write"])
 
 
 def _drive(page: Any, lab: Lab) -> None:
@@ -88,6 +91,13 @@ def _drive(page: Any, lab: Lab) -> None:
     assert "Reasoning" in first.locator(".ak-reasoning-view").first.inner_text()
     footer = first.locator(".ak-footer-view").inner_text()
     assert "claude-sonnet-4-5" in footer and "anthropic" in footer and "2 turns" in footer
+    # Copy buttons in the finished run (the static form its cell keeps): the answer's Markdown source
+    # (the table as pipes, not the rendered table's text) and a result's JSON.
+    first.locator(".ak-answer > .ak-copy").click()
+    copied = page.evaluate(CLIPBOARD)
+    assert "| City | Temperature | Sky |" in copied and "```python" in copied
+    first.locator(".ak-tool[data-tool=get_weather]").first.locator(".ak-copy").nth(1).click()
+    assert json.loads(page.evaluate(CLIPBOARD)) == {"city": "Paris", "temperature_c": 18, "sky": "sunny"}
 
     # 3. Structured output: a table holding the values.
     second = _outputs_of(page, 2)
@@ -115,6 +125,12 @@ def _drive(page: Any, lab: Lab) -> None:
     approve.wait_for(timeout=60_000)
     time.sleep(0.5)
     assert third.locator(".ak-tool[data-status=waiting]").count() == 1
+    # A copy button inside the live widget (an ipywidgets HTML value: attribute handlers run there).
+    assert third.locator(".ak-final").count() == 0 and third.locator(".widget-html .ak-copy").count() == 1
+    copy = third.locator(".ak-tool[data-status=waiting] .ak-copy")
+    copy.click()
+    assert copy.inner_text() == "Copied"
+    assert json.loads(page.evaluate(CLIPBOARD)) == {"restaurant": "Chez Emile", "people": 2}
     third.screenshot(path=str(ARTIFACTS / "live-view-approval.png"))
     approve.click()
     third.locator(".ak-footer-view .ak-status.ak-ok").wait_for(timeout=30_000)

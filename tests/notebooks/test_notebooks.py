@@ -63,7 +63,7 @@ def live_views(book: Any, index: int) -> list[Any]:
 
 def check_quickstart(book: Any) -> None:
     first = live_views(book, 1)
-    assert len(first) == 1 and "You said: Hello!" in first[0].data["text/plain"]
+    assert len(first) == 1 and "offline emulator" in first[0].data["text/plain"]
     # The live view's final widget state: three parallel weather cards with the tool's results.
     state = widget_html(book)
     cards = re.findall(r'<div class="ak-tool ak-ok" data-tool="get_weather"', state)
@@ -244,7 +244,7 @@ def test_executed_notebook_renders_to_html_with_its_widgets(tmp_path: Path) -> N
             page.locator(".ak-live .ak-tool").first.wait_for(timeout=30_000)
             assert page.locator(".ak-live").count() == 3  # one live view per run with display on
             assert page.locator(".ak-live .ak-tool[data-status=ok]").count() >= 4
-            assert "You said: Hello!" in page.locator(".ak-live").first.inner_text()
+            assert "offline emulator" in page.locator(".ak-live").first.inner_text()
             assert page.locator(".ak-live .ak-footer-view").first.inner_text().count("done") == 1
             page.screenshot(path=str(ARTIFACTS / "static-html.png"), full_page=True)
         except BaseException:

@@ -12,10 +12,10 @@ import uuid
 import pytest
 from pydantic import BaseModel
 
+from agentkit.dialects.base import load
 from agentkit.errors import ToolArgumentsError
 from agentkit.messages import Image, ImagePart, TextPart
 from agentkit.tools import (
-    TOOL_RESULT_IMAGES,
     error_to_content,
     images_as_text,
     result_to_content,
@@ -137,7 +137,7 @@ def test_images_become_text_where_a_dialect_cannot_carry_them() -> None:
     image = Image(data=b"\x89PNG\r\n\x1a\n" + bytes(10), mime_type="image/png", width=640, height=480)
     url = Image(url="https://example.com/cat.png", mime_type="image/png")
     parts = (TextPart("chart:"), ImagePart(image), ImagePart(url))
-    assert TOOL_RESULT_IMAGES["openai"] is False
+    assert load("openai").TOOL_RESULT_IMAGES is False
     text = tool_result_content("openai", parts)
     assert all(isinstance(p, TextPart) for p in text)
     assert isinstance(text[1], TextPart) and isinstance(text[2], TextPart)

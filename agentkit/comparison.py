@@ -26,6 +26,7 @@ import time
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from agentkit._api import checked_class
 from agentkit.errors import AgentkitError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class UnknownModelError(ConfigurationError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+@checked_class("ak.CompareTable", "table")
 class CompareTable(Mapping[str, Any]):
     """The outcome of `ak.compare`: per model (in the order given) its `ak.Reply` or the exception it ended with.
 

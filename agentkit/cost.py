@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agentkit._api import checked_class
 from agentkit.errors import ConfigurationError
 from agentkit.messages import Usage
 
@@ -38,6 +39,7 @@ _MILLION = Decimal(1_000_000)
 _SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£"}
 
 
+@checked_class("ak.Cost", "cost")
 @dataclass(frozen=True)
 class Cost:
     """An amount of money: an exact `Decimal` and its currency code (`"USD"`, `"CNY"`, ...)."""

@@ -105,6 +105,7 @@ class Image:
         return bundle
 
 
+@checked_class("ak.File", "file")
 @dataclass(frozen=True, eq=False)
 class File:
     """A document or audio file for the model (PDF, plain text, WAV, MP3...): bytes with a MIME type, or a URL.

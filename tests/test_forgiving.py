@@ -122,6 +122,7 @@ def _public_callables() -> Iterator[tuple[str, Callable[..., Any]]]:
     names += [(f"ak.emulator.{n}", getattr(ak.emulator, n)) for n in ak.emulator.__all__]
     names += [(c.__name__, c) for c in (RelayCheck, DoorCheck, RunStream, AsyncRunStream, BatchResult)]
     names += [("ak.batch", batch), ("ak.abatch", abatch)]
+    names += [(f"ak.mcp.{n}", getattr(ak.mcp, n)) for n in ak.mcp.__all__]
     for label, value in names:
         if isinstance(value, type) and not issubclass(value, BaseException):
             for attr, member in vars(value).items():

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from agentkit._api import checked_class, refuse_unknown
 from agentkit.errors import ConfigurationError, MCPError
 from agentkit.mcp import loop
 from agentkit.mcp.connection import Connection, Http, Stdio, Target, is_disconnect, leaf
@@ -37,6 +38,7 @@ __all__ = ["Server", "http", "stdio"]
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
 
 
+@checked_class("ak.mcp.Server", "server")
 class Server(ToolSet):
     """An MCP server's tools for agents: `ak.Agent(tools=[server])`, `server.tools(include=[...])`.
 
@@ -259,6 +261,7 @@ class Server(ToolSet):
         return f"<ak.mcp.{kind} {self._target.label} ({state}{count})>"
 
 
+@refuse_unknown("`ak.mcp.stdio(...)`")
 def stdio(
     command: str,
     args: Iterable[str] | None = None,
@@ -302,6 +305,7 @@ def stdio(
     return Server(target, prefix=prefix, approval=approval, timeout=timeout, connect_timeout=connect_timeout)
 
 
+@refuse_unknown("`ak.mcp.http(...)`")
 def http(
     url: str,
     *,

@@ -191,7 +191,8 @@ class Agent(Spending):
         if amount is not None and amount <= 0:
             raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
         self._max_cost = amount
-    # `usage` and `cost` (from `Spending`): every request of the agent's life, `reset()` or not.
+
+    # `usage` and `cost` come from `Spending`: every request of the agent's life, `reset()` or not.
 
     @property
     def model(self) -> str:

@@ -32,6 +32,8 @@ def test_check_finds_its_doors_and_says_which_it_lacks(gateway: Running) -> None
     assert not report["gemini"].found and report["gemini"].status == 404
     assert "gemini: not found" in str(report) and not report.ok
     assert report.software == "Portkey"
+    # Told which doors the gateway has, the check is clean.
+    assert gateway.relay(dialects=["openai", "responses", "anthropic"]).check().ok
     assert gateway.gateway.key not in str(report) + report._repr_html_() + repr(relay)
     # Checking costs nothing: nothing the gateway passed on held a conversation.
     assert all(not r.body.get("messages") for r in upstream(gateway))

@@ -431,7 +431,9 @@ def _relay_error(
     401/403 (or Anthropic's 400) saying the balance or quota is used up is an
     InsufficientBalanceError, a 400 saying the model is unknown (LiteLLM's "Invalid model name
     passed in model=...") or a 503 "no available channel for model" (new-api, one-api) is a
-    ModelNotFoundError, a 403 saying the key may not use the model is an AuthenticationError.
+    ModelNotFoundError, a 403 saying the key may not use the model is an AuthenticationError, a 500
+    from a gateway saying it cannot serve this API for the provider it routes to (Portkey's
+    "messages is not supported by openai") is a BadRequestError: it would fail again, so not retried.
     """
     effective = status
     if status == 200 or (status is None and (kind or code)):

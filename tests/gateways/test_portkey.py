@@ -29,6 +29,10 @@ def test_check_finds_its_doors_and_says_which_it_lacks(gateway: Running) -> None
     # Portkey's `/anthropic/*` is nothing (404); its Anthropic door is the root's /v1/messages.
     assert report["anthropic"].found and report["anthropic"].url == f"{root}/v1/messages"
     assert report["anthropic"].tried[0] == (f"{root}/anthropic/v1/messages", 404)
+    # The probe names a Claude model the relay lists, so the gateway's routing takes it to Anthropic, which
+    # refuses the empty conversation (400), rather than to OpenAI, which has no Messages API (500).
+    assert report["anthropic"].status == 400
+    assert [r.door for r in upstream(gateway)] == ["anthropic"]
     assert not report["gemini"].found and report["gemini"].status == 404
     assert "gemini: not found" in str(report) and not report.ok
     assert report.software == "Portkey"

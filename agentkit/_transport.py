@@ -116,8 +116,15 @@ def door_verdict(status: int, content_type: str, body: bytes | None = None, door
     wrong key, or a pass-through to a vendor's own API that the gateway's key does not open
     (LiteLLM's `{root}/anthropic` answers 401 `{"detail": ...}`). "answer": the door is there: any
     other answer, errors included, and a refusal in the door's own error shape (Anthropic's
-    `{"type": "error", "error": {...}}` for `door="anthropic"`). `body` matters for 400-403 only.
+    `{"type": "error", "error": {...}}` for `door="anthropic"`), and a 404 whose words are about the
+    model, not the place (Portkey answers an unknown Claude model at its `/v1/messages` so). `body`
+    matters for 400-404 only.
     """
+    if status == 404 and body is not None:
+        from agentkit.errors import says_model_unknown
+
+        if says_model_unknown(body):  # the door is there; the model is not
+            return "answer"
     if status in (404, 405) or (status < 300 and "text/html" in content_type.lower()):
         return "absent"
     if status in (401, 403):

@@ -204,7 +204,8 @@ class Agent(Spending):
         if amount is not None and amount <= 0:
             raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
         self._max_cost = amount
-    # `usage` and `cost` (from `Spending`): every request of the agent's life, `reset()` or not.
+
+    # `usage` and `cost` come from `Spending`: every request of the agent's life, `reset()` or not.
 
     @property
     def model(self) -> str:
@@ -429,7 +430,7 @@ class Agent(Spending):
         structured = _structured(output if output is not None else self.output)
         merged = {**self.options, **options}
         if self.max_cost is not None:
-            self._check_priced(name)
+            self._check_priced(self.max_cost)
         if prompt is not None or images:
             self.history.append(Message.user(prompt or "", *(_as_image(i) for i in images)))
         elif not self.history:
@@ -564,12 +565,13 @@ class Agent(Spending):
         )
         yield RunFinished(reply)
 
-    def _check_priced(self, name: str) -> None:
-        """`max_cost=` needs a price for the model: say so before the first request, not after it."""
+    def _check_priced(self, limit: Decimal) -> None:
+        """`max_cost=` (the agent's, or a batch's) needs a price for the model: say so before the first request."""
+        name = self.relay.route(self.model)[1]
         if not self.relay.pricing.knows(name):
             currency = self.relay.pricing.currency
             raise ConfigurationError(
-                f"`max_cost={self.max_cost}` needs a price for the model {name!r}, and it has none in {currency}. "
+                f"`max_cost={limit}` needs a price for the model {name!r}, and it has none in {currency}. "
                 f"Pass `ak.Relay(..., prices={{{name!r}: {{'input': ..., 'output': ...}}}})` (per 1M tokens), "
                 "or leave out `max_cost=`."
             )

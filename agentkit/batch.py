@@ -269,6 +269,10 @@ class _Plan:
         limit = None if max_cost is None else as_amount(max_cost, "`max_cost=`")
         if limit is not None and limit <= 0:
             raise ConfigurationError(f"`max_cost=` must be more than 0; got {max_cost!r}. Leave it out for no limit.")
+        from agentkit.agent import Agent
+
+        if limit is not None and isinstance(agent, Agent):
+            agent._check_priced(limit)  # a template's model is known now: say so before any input starts
         return cls(_agent_source(agent), items, concurrency=concurrency, rate_limit=rate_limit,
                    retries=retries, cache=_Cache(Path(cache)) if cache is not None else None, max_cost=limit)
 
@@ -328,6 +332,8 @@ class _Plan:
             before = 0
             try:
                 agent = self.make_agent(item)  # a fresh conversation for every attempt
+                if self.max_cost is not None:
+                    agent._check_priced(self.max_cost)
                 before = agent._spend.requests
                 limits.apply(agent.relay)
                 reply = await agent.arun(**kwargs)

@@ -172,7 +172,10 @@ def list_price(model: str, usage: Usage) -> Decimal | None:
     import genai_prices
 
     name, provider = ref
-    counts = genai_prices.Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+    # A relay may report more cached tokens than prompt tokens; the table refuses that, so the
+    # prompt counts at least what was read and written (as `Price.cost` does).
+    prompt = max(usage.input_tokens, usage.cached_tokens + usage.cache_write_tokens)
+    counts = genai_prices.Usage(input_tokens=prompt, output_tokens=usage.output_tokens,
                                 cache_read_tokens=usage.cached_tokens, cache_write_tokens=usage.cache_write_tokens)
     return genai_prices.calc_price(counts, name, provider_id=provider).total_price
 

@@ -477,7 +477,9 @@ def _relay_error(
     401/403 (or Anthropic's 400) saying the balance or quota is used up is an
     InsufficientBalanceError, a 400 saying the model is unknown (LiteLLM's "Invalid model name
     passed in model=...") or a 503 "no available channel for model" (new-api, one-api) is a
-    ModelNotFoundError, a 403 saying the key may not use the model is an AuthenticationError.
+    ModelNotFoundError, a 403 saying the key may not use the model is an AuthenticationError, a 500
+    from a gateway saying it cannot serve this API for the provider it routes to (Portkey's
+    "messages is not supported by openai") is a BadRequestError: it would fail again, so not retried.
     """
     effective = status
     if status == 200 or (status is None and (kind or code)):
@@ -513,6 +515,11 @@ def _relay_error(
                   "key): check the key you passed (`api_key=` or AGENTKIT_API_KEY).")
     elif effective == 400 and any(m in f"{code} {kind} {json.dumps(body, default=str)}" for m in _AUTH_MARKERS):
         cls = AuthenticationError
+    elif effective >= 400 and _NOT_ROUTED.search(message):
+        cls = BadRequestError
+        advice = ("The gateway cannot serve this API for the provider it routes this model to: reach the model "
+                  "through the door of its own format (`openai:<model>` for Chat Completions), or route the "
+                  "model to another provider in the gateway's configuration.")
     elif effective >= 500:
         cls = UpstreamError
     else:
@@ -561,6 +568,12 @@ _UNKNOWN_MODEL = re.compile(
     r"|模型不存在|无可用渠道|可用渠道失败",
     re.I,
 )
+#: A gateway saying it has no translation of this API for the provider it routes to (Portkey's
+#: "messages is not supported by openai", "createModelResponse is not supported by anthropic").
+_NOT_ROUTED = re.compile(
+    r"^\s*(?:messages|chatComplete|complete|createModelResponse|embed) is not supported by \S+\s*$")
+#: Anthropic's own words for a model it does not serve (`not_found_error`), as a relay may pass them on.
+_ANTHROPIC_NO_MODEL = re.compile(r"^(?:\w+ error: )?model: \S+$")
 #: Words saying the key expired or was disabled.
 _KEY_DEAD = re.compile(
     r"expired|disabled|banned|revoked|blocked|已过期|已被禁用|已被封禁|状态不可用|已禁用", re.I
@@ -576,6 +589,18 @@ _SPENT = re.compile(
     re.I,
 )
 _PER_WINDOW = re.compile(r"per[ _-]?(?:minute|second|hour)|PerMinute|PerSecond|retry in", re.I)
+
+
+def says_model_unknown(body: Any) -> bool:
+    """Whether an error body (a 404's, say) is about the model, not the place: the door is there.
+
+    A door's 404 for an unknown model and a web server's 404 for an unknown path look alike but for
+    the words: "The model `x` does not exist", `model_not_found`, Anthropic's `not_found_error`
+    "model: x" (Portkey passes it on as "anthropic error: model: x").
+    """
+    message, code, kind = _parse_body(body)
+    return bool(_UNKNOWN_MODEL.search(message) or "model_not_found" in (code, kind)
+                or ("not_found_error" in (code, kind) and _ANTHROPIC_NO_MODEL.search(message.strip())))
 
 
 def _spent_quota(message: str, body: Any) -> bool:
@@ -624,6 +649,10 @@ def _parse_body(body: Any) -> tuple[str, str | None, str | None]:
     message = inner.get("message") or inner.get("msg") or body.get("message") or body.get("msg") or ""
     if not isinstance(message, str):
         message = json.dumps(message, ensure_ascii=False, default=str)
+    if inner is body and body.get("status") == "failure":
+        # Portkey's own errors: {"status": "failure", "message", "errors"?: ["path: ..., message: ..."]}.
+        details = [str(e) for e in body.get("errors") or () if str(e).strip()]
+        return (f"{message}: {'; '.join(details)}" if details else message), _code(body.get("code")), None
     code = _code(inner.get("code"))
     kind = inner.get("type") or inner.get("status")
     if code is None and isinstance(inner.get("status"), str):  # Gemini: code is the HTTP status, status the enum

@@ -619,7 +619,10 @@ class Relay:
             return base + "/models", "GET", None, headers
         if door == "anthropic":
             headers.update({"x-api-key": key, "anthropic-version": "2023-06-01"})
-            return base + "/v1/messages", "POST", {"model": "", "max_tokens": 1, "messages": []}, headers
+            # A Claude model the relay lists, so that a gateway routing by model name (Portkey) sends the
+            # empty conversation to Anthropic, which refuses it, rather than to a provider without this API.
+            model = next((m for m in model_ids if m.lower().startswith("claude")), "")
+            return base + "/v1/messages", "POST", {"model": model, "max_tokens": 1, "messages": []}, headers
         model = next((m for m in model_ids if m.lower().startswith("gemini")), "gemini-2.5-flash")
         headers["x-goog-api-key"] = key
         return f"{base}/v1beta/models/{model}:generateContent", "POST", {"contents": []}, headers

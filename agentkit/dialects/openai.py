@@ -605,6 +605,8 @@ def _usage(usage: Any) -> Usage:
         output_tokens=_count(data.get("completion_tokens")),
         reasoning_tokens=_count(completion.get("reasoning_tokens")),
         cached_tokens=_count(cached),
+        # Relays serving Claude in this format (OpenRouter and others) report its cache writes here.
+        cache_write_tokens=_count(prompt.get("cache_write_tokens")),
     )
 
 

@@ -113,3 +113,13 @@ def test_the_budget_error_and_a_reply_with_its_cost_survive_pickling_and_copying
     assert pickle.loads(pickle.dumps(reply)).cost == reply.cost
     assert copy.deepcopy(reply).cost == reply.cost
     assert dataclasses.asdict(reply)["usage"]["input_tokens"] == reply.usage.input_tokens
+
+
+def test_a_batch_max_cost_needs_a_price_and_says_so_before_any_request(em: Emulator, relay: ak.Relay) -> None:
+    agent = ak.Agent("qwen/qwen2-vl-72b-instruct", relay=relay, display=False)
+    with pytest.raises(ak.ConfigurationError, match="`max_cost=1` needs a price"):
+        ak.batch(agent, ["One", "Two"], max_cost=1, progress=False)
+    made = ak.batch(lambda: ak.Agent("qwen/qwen2-vl-72b-instruct", relay=relay, display=False), ["One", "Two"],
+                    max_cost=1, progress=False)
+    assert [type(entry) for entry in made] == [ak.ConfigurationError] * 2  # a factory's model is known per input
+    assert _model_requests(em) == 0

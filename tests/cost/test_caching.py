@@ -194,3 +194,53 @@ def test_the_emulator_refuses_breakpoints_as_anthropic_does(em: Emulator) -> Non
     with pytest.raises(anthropic.BadRequestError, match="empty text"):
         client.messages.create(model="claude-sonnet-4-5", max_tokens=50,
                                messages=[{"role": "user", "content": [marked, empty]}])
+
+
+# ------------------------------------------------------------------------------- the emulator's wire
+
+
+def _post(em: Emulator, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(em.url + path, data=json.dumps(body).encode(), method="POST", headers={
+        "content-type": "application/json", "authorization": "Bearer sk-test", "x-api-key": "sk-test",
+        "x-goog-api-key": "sk-test", "anthropic-version": "2023-06-01"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+LONG = "Tell me about the history of the city of Rome in the time of the republic. " * 10
+
+
+def test_the_emulator_reports_cache_reads_in_each_vendors_own_fields(em: Emulator) -> None:
+    chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": LONG}]}
+    miss, hit = _post(em, "/v1/chat/completions", chat), _post(em, "/v1/chat/completions", chat)
+    assert miss["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    assert 0 < hit["usage"]["prompt_tokens_details"]["cached_tokens"] < hit["usage"]["prompt_tokens"]
+
+    responses = {"model": "gpt-4o", "input": LONG}
+    _post(em, "/v1/responses", responses)
+    details = _post(em, "/v1/responses", responses)["usage"]["input_tokens_details"]
+    assert details["cached_tokens"] > 0
+
+    gemini = {"contents": [{"role": "user", "parts": [{"text": LONG}]}]}
+    path = "/v1beta/models/gemini-2.5-flash:generateContent"
+    first, again = _post(em, path, gemini)["usageMetadata"], _post(em, path, gemini)["usageMetadata"]
+    assert "cachedContentTokenCount" not in first  # Gemini leaves it out on a miss
+    assert 0 < again["cachedContentTokenCount"] < again["promptTokenCount"]
+
+    plain = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": LONG}]}
+    _post(em, "/v1/messages", plain)
+    usage = _post(em, "/v1/messages", plain)["usage"]
+    assert (usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"]) == (0, 0)  # no breakpoint
+    marked = {**plain, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": LONG, "cache_control": {"type": "ephemeral"}}]}]}
+    written, read = _post(em, "/v1/messages", marked)["usage"], _post(em, "/v1/messages", marked)["usage"]
+    assert written["cache_read_input_tokens"] == 0 and written["cache_creation_input_tokens"] > 0
+    assert written["cache_creation"]["ephemeral_5m_input_tokens"] == written["cache_creation_input_tokens"]
+    assert read["cache_read_input_tokens"] == written["cache_creation_input_tokens"]
+    assert read["cache_creation_input_tokens"] == 0
+    # Anthropic's `input_tokens` leaves out what was read and written: the three add up to the prompt.
+    assert (written["input_tokens"] + written["cache_creation_input_tokens"]
+            == read["input_tokens"] + read["cache_read_input_tokens"])

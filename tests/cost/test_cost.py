@@ -74,6 +74,12 @@ def test_list_prices_for_known_models_and_none_for_unknown_ones(em: Emulator, re
     assert ak.Agent("qwen/qwen2-vl-72b-instruct", relay=relay, display=False)("Hello").cost is None
 
 
+def test_odd_counts_from_a_relay_still_get_a_list_price() -> None:
+    odd = ak.Usage(input_tokens=10, output_tokens=10, cached_tokens=200)  # more read than the whole prompt
+    cost = Pricing().cost("gpt-4o", odd)
+    assert cost is not None and cost.amount > 0
+
+
 def test_a_relay_in_another_currency_never_falls_back_to_usd_list_prices(em: Emulator) -> None:
     relay = _priced(em, DEEPSEEK, currency="CNY")
     assert ak.Agent("gpt-4o", relay=relay, display=False)("Hello").cost is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from starlette.responses import JSONResponse
 
 import agentkit as ak
+from agentkit._transport import door_verdict
 from tests.conftest import serve_asgi
 from tests.relay.layouts import KEY, LAYOUTS, Layout
 
@@ -150,6 +152,23 @@ def test_a_refusal_in_the_doors_own_protocol_is_the_door() -> None:
             ak.Agent("claude-sonnet-4-5", relay=relay, display=False)("hi")
         assert [r.path for r in good.emulator.log if r.door == "anthropic"] == ["/anthropic/v1/messages"]
         assert relay.doors["anthropic"] == good.emulator.url + "/anthropic"
+
+
+@pytest.mark.parametrize("body", [
+    {"type": "error", "error": {"type": "not_found_error", "message": "model: claude-sonet-4-5"}},  # Anthropic's
+    {"error": {"message": "anthropic error: model: claude-sonet-4-5", "type": "not_found_error"},  # Portkey's
+     "provider": "anthropic"},
+    {"error": {"message": "The model `claude-sonet-4-5` does not exist", "code": "model_not_found"}},
+])
+def test_a_404_about_the_model_is_the_door(body: dict[str, object]) -> None:
+    """A 404 whose words are about the model says the door is there (Portkey answers an unknown Claude
+    model at its `/v1/messages` so); one about the place, or with no words, says it is not."""
+    assert door_verdict(404, "application/json", json.dumps(body).encode(), "anthropic") == "answer"
+    for elsewhere in ({"message": "Not Found", "ok": False}, {"detail": "Not Found"},
+                      {"type": "error", "error": {"type": "not_found_error",
+                                                  "message": "Unknown request URL: POST /anthropic/v1/messages."}}):
+        assert door_verdict(404, "application/json", json.dumps(elsewhere).encode(), "anthropic") == "absent"
+    assert door_verdict(404, "text/plain", None, "anthropic") == "absent"
 
 
 def test_a_door_given_by_the_user_is_never_looked_for_elsewhere(gateway: tuple[GatewayStub, str]) -> None:

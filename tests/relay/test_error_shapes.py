@@ -103,6 +103,21 @@ CASES: list[tuple[str, int, Any, str, type[ak.RelayError]]] = [
     ("fastify 500", 500, {"statusCode": 500, "code": "FST_ERR_CTP_INVALID_MEDIA_TYPE", "error": "Internal Server "
                           "Error", "message": "upstream provider failed"},
      "upstream provider failed", ak.UpstreamError),
+    # ---------------------------------------------------------------- Portkey AI gateway (1.15.2, from its source)
+    ("portkey invalid config", 400,
+     {"status": "failure", "message": "Invalid config passed",
+      "errors": ["path: targets,0, message: Invalid configuration. It must have either 'provider' and 'api_key', "
+                 "or 'strategy' and 'targets', or 'cache', or 'retry', or 'request_timeout'"]},
+     "Invalid config passed: path: targets,0, message: Invalid configuration. It must have either 'provider' and "
+     "'api_key', or 'strategy' and 'targets', or 'cache', or 'retry', or 'request_timeout'", ak.BadRequestError),
+    ("portkey no route for the provider", 500, {"status": "failure", "message": "messages is not supported by openai"},
+     "messages is not supported by openai", ak.BadRequestError),
+    ("portkey router", 400, {"status": "failure", "message": "Query router did not resolve to any valid target"},
+     "Query router did not resolve to any valid target", ak.BadRequestError),
+    ("portkey vendor error passed on", 404,
+     {"error": {"message": "anthropic error: model: claude-sonet-4-5", "type": "not_found_error", "param": None,
+                "code": None}, "provider": "anthropic"},
+     "anthropic error: model: claude-sonet-4-5", ak.ModelNotFoundError),
     # ---------------------------------------------------------------- text and pages
     ("plain text 502 from envoy", 502,
      "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
@@ -232,6 +247,16 @@ def test_no_channel_for_a_model_is_retried_then_named() -> None:
     assert "no channel" in error.advice
     assert not _error(404, {"error": {"message": "The model `gpt-5o` does not exist", "code": "model_not_found"}}
                       ).retryable
+
+
+def test_a_gateway_without_a_route_for_the_provider_is_not_retried() -> None:
+    """Portkey's 500 "messages is not supported by openai" is no passing failure: it is raised at once,
+    saying to use the door of the model's own format."""
+    error = _error(500, {"status": "failure", "message": "createModelResponse is not supported by anthropic"})
+    assert isinstance(error, ak.BadRequestError) and not error.retryable and error.code is None
+    assert "door of its own format" in error.advice
+    # Its `"status": "failure"` is no error code (Gemini's nested `status` is).
+    assert _error(500, {"status": "failure", "message": "Something went wrong"}).code is None
 
 
 def test_a_status_only_code_is_not_shown_as_a_code() -> None:

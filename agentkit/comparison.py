@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -147,7 +146,7 @@ def compare(models: Iterable[str], prompt: str, *, tools: Iterable[Any] = (), ou
         output: A structured output type every model answers with (as for `ak.Agent`).
         relay: The relay (default `ak.Relay.from_env()`); its `max_concurrency` and `rate_limit` bound the runs.
         images: Images sent with the prompt (as for `agent(...)`).
-        files: Files sent with the prompt, where this agentkit's agents take `files=`.
+        files: Files sent with the prompt to every model (as `agent(..., files=)` takes them).
         system: The system prompt.
         display: `"auto"`: a side-by-side live view in notebooks, nothing elsewhere; False: never.
         **options: Model options for every model (`temperature=0`, `max_tokens=`, `reasoning=`, ...).
@@ -241,12 +240,10 @@ class _Comparison:
             )
         run_kwargs: dict[str, Any] = {"images": as_list(images)}
         if files is not None:
-            if "files" not in inspect.signature(Agent.astream).parameters:
-                raise ConfigurationError(
-                    "`files=` needs an agentkit whose agents take files (`agent(..., files=[...])`); this one does "
-                    "not. Upgrade agentkit, or leave `files=` out."
-                )
-            run_kwargs["files"] = files
+            from agentkit.files import attachments
+
+            # Read and typed once for every model (a missing file is one error, raised now).
+            run_kwargs["files"] = attachments(files)
         shared_tools = _as_tools(as_list(tools))  # a bad tool is the caller's mistake: raised now, once
         relay = relay if relay is not None else Relay.from_env()
         agents: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -146,14 +146,17 @@ def test_structured_output_and_images_reach_every_model(relay: ak.Relay, emulato
     assert all("base64" in str(r.body) or "iVBOR" in str(r.body) for r in emulator.log)
 
 
-def test_files_are_forwarded_where_agents_take_them(relay: ak.Relay) -> None:
-    takes_files = "files" in inspect.signature(ak.Agent.astream).parameters
-    if takes_files:
-        table = ak.compare(["gpt-4o"], "Summarise", files=[b"plain text"], relay=relay)
-        assert not table.errors
-    else:
-        with pytest.raises(ak.ConfigurationError, match=r"`files=` needs an agentkit"):
-            ak.compare(["gpt-4o"], "Summarise", files=[b"plain text"], relay=relay)
+def test_files_reach_every_model_and_a_type_one_cannot_carry_fails_only_there(relay: ak.Relay, emulator: Any) -> None:
+    from tests.files._samples import pdf, wav
+
+    table = ak.compare(MODELS, "Summarise", files=[ak.File(pdf(2), name="report.pdf")], relay=relay)
+    assert not table.errors and len(emulator.log) == len(MODELS)
+    assert all("report.pdf" in json.dumps(r.body) or "JVBER" in json.dumps(r.body) for r in emulator.log)
+    audio = ak.compare(["gpt-4o", "claude-sonnet-4-5"], "Transcribe", files=[ak.File(wav(), name="a.wav")], relay=relay)
+    assert list(audio.errors) == ["claude-sonnet-4-5"] and "audio/wav" in str(audio.errors["claude-sonnet-4-5"])
+    assert isinstance(audio["gpt-4o"], ak.Reply)
+    with pytest.raises(ak.ConfigurationError, match=r"no-such\.pdf"):
+        ak.compare(MODELS, "Summarise", files="no-such.pdf", relay=relay)  # one error, before any request
 
 
 def test_mistakes_are_refused_at_once(relay: ak.Relay) -> None:

@@ -270,11 +270,13 @@ def checked_class(public: str, instance: str) -> Callable[[C], C]:
 def as_list(value: Any) -> list[Any]:
     """`value` as a list of items: a list, tuple, set or iterator is several; anything else is one item.
 
-    Why not "anything iterable": a str or bytes (a path, image data) iterates into characters, and a
-    single image or tool passed without brackets should mean that one item.
+    Why not "anything iterable": a str or bytes (a path, image data) iterates into characters, an
+    open file into lines, and a single image or tool passed without brackets should mean that one item.
     """
     if value is None:
         return []
+    if callable(getattr(value, "read", None)):
+        return [value]  # an open file is one item, although it iterates (into lines)
     if isinstance(value, (*_MANY, Iterator)):
         return list(value)
     return [value]

@@ -31,12 +31,8 @@ _ACCEPTED = (
 
 
 def attachments(value: Any) -> list[Image | File]:
-    """Every file in `value` (one item, or a list, tuple or iterator of them) as an `ak.File` or `ak.Image`.
-
-    An open file is one item, although it iterates (into lines).
-    """
-    items = [value] if callable(getattr(value, "read", None)) else as_list(value)
-    return [to_file(item) for item in items]
+    """Every file in `value` (one item, or a list, tuple or iterator of them) as an `ak.File` or `ak.Image`."""
+    return [to_file(item) for item in as_list(value)]
 
 
 def to_file(value: Any) -> Image | File:

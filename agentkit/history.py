@@ -7,6 +7,7 @@ from typing import Any
 
 from agentkit._api import refuse_unknown
 from agentkit.dialects.base import load
+from agentkit.errors import AgentkitError, ConfigurationError
 from agentkit.messages import Message
 
 __all__ = ["from_dialect", "to_dialect"]
@@ -24,7 +25,11 @@ def from_dialect(dialect: str, data: Any) -> list[Message]:
     (`{"messages": ...}`, `{"input": ...}`, `{"contents": ...}` with `system`/`systemInstruction`);
     a system prompt found there becomes a leading system message.
     """
-    history: list[Message] = _module(dialect).decode_history(data)
+    module = _module(dialect)
+    try:
+        history: list[Message] = module.decode_history(data)
+    except ValueError as exc:
+        raise _as_agentkit_error(exc) from None
     return history
 
 
@@ -34,5 +39,21 @@ def to_dialect(dialect: str, history: Sequence[Message]) -> dict[str, Any]:
 
     Signed reasoning stays within its own dialect; content a dialect cannot carry raises a clear error.
     """
-    fragment: dict[str, Any] = _module(dialect).encode_history(list(history))
+    module = _module(dialect)
+    for index, message in enumerate(history):
+        if not isinstance(message, Message):
+            raise ConfigurationError(
+                f"`ak.to_dialect` takes a list of `ak.Message`, but item {index} is a {type(message).__name__}: "
+                f"{message!r:.80}. Pass `agent.history`, or `ak.from_dialect(...)` of a vendor conversation."
+            )
+    try:
+        fragment: dict[str, Any] = module.encode_history(list(history))
+    except ValueError as exc:
+        raise _as_agentkit_error(exc) from None
     return fragment
+
+
+def _as_agentkit_error(exc: ValueError) -> AgentkitError:
+    """A dialect's decoder and encoder say what is wrong in a ValueError's full sentence; users meet
+    it as an `ak.ConfigurationError` (still a ValueError), with the same words."""
+    return exc if isinstance(exc, AgentkitError) else ConfigurationError(str(exc))

@@ -348,3 +348,27 @@ def test_a_bug_in_user_code_keeps_every_frame(relay: Any) -> None:
         agent("Weather in Paris?")
     assert len(_agentkit_frames(info.value)) > 1
     relay.emulator.reset()
+
+
+def test_an_open_file_is_one_image_not_its_lines(relay: Any, tmp_path: Any) -> None:
+    from tests.vision.test_agent_vision import PNG
+
+    path = tmp_path / "chart.png"
+    path.write_bytes(PNG + b"\n" * 3)  # bytes that split into several "lines"
+    with path.open("rb") as image:
+        reply = ak.Agent("gpt-4o", relay=relay, display=False)("What is this?", images=image)
+    assert "64x48" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda: ak.from_dialect("anthropic", [{"role": "bob", "content": "x"}]), "'bob'"),
+        (lambda: ak.from_dialect("openai", {"messages": "not a list"}), "not a list"),
+        (lambda: ak.to_dialect("openai", ["not a message"]), "not a message"),
+    ],
+)
+def test_a_conversation_that_does_not_fit_its_dialect_is_an_agentkit_error(call: Any, says: str) -> None:
+    with pytest.raises(ak.AgentkitError) as caught:
+        call()
+    assert isinstance(caught.value, ValueError) and says in str(caught.value)

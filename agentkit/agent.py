@@ -34,6 +34,7 @@ from agentkit.errors import (
     AgentkitError,
     BadRequestError,
     BudgetExceededError,
+    CacheHintWarning,
     ConfigurationError,
     EmptyAnswerError,
     MaxTurnsExceeded,
@@ -465,7 +466,8 @@ class Agent(Spending):
                 if self.max_cost is not None:
                     self._check_budget(spend, self.max_cost, turn)
                 yield TurnStarted(turn, name, dialect)
-                request = self._request(name, merged, asking, cache_key=self._cache_key if self.cache else None)
+                hinted = self.cache and (dialect, name) not in self.relay.no_cache_hints
+                request = self._request(name, merged, asking, cache_key=self._cache_key if hinted else None)
                 result: Turn | None = None
                 try:
                     async with contextlib.aclosing(
@@ -481,6 +483,11 @@ class Agent(Spending):
                                 if partial is not _NO_PARTIAL:
                                     yield OutputDelta(partial)
                 except BadRequestError as exc:
+                    if hinted and self._refuses_cache_hints(exc, module, dialect, name):
+                        turn -= 1  # the same request again, without hints: not a turn
+                        if asking is not None:
+                            asking.new_turn()
+                        continue
                     # A relay without native structured output (or the forced tool) answers 400:
                     # ask the next way, visibly; the rejected request is not a turn.
                     if asking is None:
@@ -564,6 +571,29 @@ class Agent(Spending):
             spend=spend,
         )
         yield RunFinished(reply)
+
+    def _refuses_cache_hints(self, exc: BadRequestError, module: Any, dialect: str, name: str) -> bool:
+        """Whether a 400 names a field prompt-caching hints go in; if so, hints are off for the model.
+
+        Hints are optional: a gateway that does not map one (LiteLLM routing `prompt_cache_key` on the
+        OpenAI door to Claude answers 400 "does not support parameters") must not fail the run.
+        """
+        words = f"{exc.message} {exc.code or ''}".lower()
+        field = next((f for f in module.CACHE_HINT_FIELDS if f in words), None)
+        if field is None:
+            return False
+        self.relay.no_cache_hints.add((dialect, name))
+        import warnings
+
+        warnings.warn(
+            CacheHintWarning(
+                f"The relay refused the prompt-caching hint `{field}` for model {name!r} on the `{dialect}` door "
+                f"({exc.message.strip().rstrip('.')[:300]}); the request went again without caching hints, and "
+                "this relay gets none for this model from now on (the vendor may still cache by itself)."
+            ),
+            stacklevel=3,
+        )
+        return True
 
     def _check_priced(self, limit: Decimal) -> None:
         """`max_cost=` (the agent's, or a batch's) needs a price for the model: say so before the first request."""

@@ -335,6 +335,14 @@ class MCPError(AgentkitError):
         super().__init__(message)
 
 
+class CacheHintWarning(UserWarning):
+    """The relay refused a prompt-caching hint (`prompt_cache_key`, `cache_control`) for a model.
+
+    The request went again without hints, and the relay gets none for that model from now on
+    (`relay.no_cache_hints`); vendors that cache by themselves still do.
+    """
+
+
 class StreamErrorEvent(Exception):
     """An `error` event inside a 200 stream, as a dialect's stream reader met it; not yet an agentkit error.
 

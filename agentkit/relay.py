@@ -336,6 +336,9 @@ class Relay:
         #: How structured output is asked for, per (dialect, model), learned from this relay's answers:
         #: "tool" or "prompt" once the native form was rejected (400) or dropped on the way (`agentkit.output`).
         self.output_modes: dict[tuple[str, str], Any] = {}
+        #: (dialect, model) pairs this relay refused prompt-caching hints for (a 400 naming the hint's
+        #: field, e.g. a gateway that does not pass `prompt_cache_key` on to Claude): sent none since.
+        self.no_cache_hints: set[tuple[str, str]] = set()
         # A door not given (pasted or per-door URL) is looked for once, on its first request.
         self._finders: dict[str, DoorFinder] = {}
         if "anthropic" not in fixed:

@@ -11,6 +11,8 @@ one teaches the other three:
         Whether a tool result can carry images (else `agentkit.tools` turns them into text).
     NATIVE_OUTPUT_PARAMETER: str
         The request parameter native structured output goes in, named when a relay rejects it.
+    CACHE_HINT_FIELDS: tuple[str, ...]
+        The request fields prompt-caching hints go in; a relay's 400 naming one turns hints off.
     tool_schema(tool) -> dict
         The object this dialect's API takes in its tools list (`declaration`: built once per tool).
     tool_parameters(canonical, *, strict, form, tool) -> (schema, problem)
@@ -122,6 +124,7 @@ class DialectModule(Protocol):
     TOOL_FORMS: tuple[str, ...]
     TOOL_RESULT_IMAGES: bool
     NATIVE_OUTPUT_PARAMETER: str
+    CACHE_HINT_FIELDS: tuple[str, ...]
 
     def tool_schema(self, tool: Tool) -> dict[str, Any]: ...
 

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NAME",
+    "CACHE_HINT_FIELDS",
     "NATIVE_OUTPUT_PARAMETER",
     "TOOL_FORMS",
     "TOOL_RESULT_IMAGES",
@@ -104,6 +105,9 @@ TOOL_FORMS: tuple[str, ...] = ()
 TOOL_RESULT_IMAGES = True
 #: The request parameter native structured output goes in (named when a relay rejects it).
 NATIVE_OUTPUT_PARAMETER = "`text.format`"
+#: The request fields that carry prompt-caching hints: a relay that refuses one (a 400 naming it)
+#: gets the request again without hints (`agentkit.agent`).
+CACHE_HINT_FIELDS: tuple[str, ...] = ("prompt_cache_key",)
 
 
 def tool_schema(tool: Tool) -> dict[str, Any]:

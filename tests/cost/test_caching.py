@@ -7,6 +7,7 @@ usage checked here went through the same decode path as a real answer.
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 import pytest
@@ -244,3 +245,38 @@ def test_the_emulator_reports_cache_reads_in_each_vendors_own_fields(em: Emulato
     # Anthropic's `input_tokens` leaves out what was read and written: the three add up to the prompt.
     assert (written["input_tokens"] + written["cache_creation_input_tokens"]
             == read["input_tokens"] + read["cache_read_input_tokens"])
+
+
+REFUSALS = {
+    # What gateways answer when they do not pass a hint on (LiteLLM 1.108 routing the OpenAI door to Claude).
+    "openai": "litellm.UnsupportedParamsError: anthropic does not support parameters: ['prompt_cache_key']",
+    "responses": "Unrecognized request argument supplied: prompt_cache_key",
+    "anthropic": "tools.0.cache_control: Extra inputs are not permitted",
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("dialect", list(REFUSALS))
+def test_a_relay_refusing_a_caching_hint_gets_the_request_again_without_hints(em: Emulator, relay: ak.Relay,
+                                                                              dialect: str, stream: bool) -> None:
+    from agentkit.errors import CacheHintWarning
+
+    em.fault(ak.emulator.Fault.http_error(400, REFUSALS[dialect]), count=1)
+    agent = ak.Agent(MODELS[dialect], tools=[get_weather], system=SYSTEM, relay=relay, display=False)
+    with pytest.warns(CacheHintWarning, match="went again without caching hints"):
+        reply = _run(agent, "What is the weather in Paris?", stream=stream)
+    assert "Paris" in reply.text and reply.turns == 2  # the refused request is not a turn
+    refused, *sent = _bodies(em)
+    assert "cache" in str(refused) and not any("prompt_cache_key" in b or "cache_control" in str(b) for b in sent)
+    again = ak.Agent(MODELS[dialect], relay=relay, display=False)  # remembered for the relay and model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheHintWarning)
+        again("Hello")
+    assert "cache" not in str(_bodies(em)[-1]).replace("cached", "")
+
+
+def test_a_400_about_something_else_is_not_taken_for_a_caching_refusal(em: Emulator, relay: ak.Relay) -> None:
+    em.fault(ak.emulator.Fault.http_error(400, "max_tokens: must be at most 8192"), count=1)
+    with pytest.raises(ak.BadRequestError, match="max_tokens"):
+        ak.Agent("claude-sonnet-4-5", relay=relay, display=False)("Hello")
+    assert not relay.no_cache_hints

@@ -54,7 +54,7 @@ def test_a_gemini_model_without_a_gemini_door(gateway: Running, mode: str) -> No
     assert not upstream(gateway)
     # The advice works: the OpenAI door reaches the model, Portkey translating to Google's API.
     reply = ak.Agent("openai:gemini-2.5-flash", relay=gateway.relay(), display=False)("hi")
-    assert reply.text == "You said: hi" and upstream(gateway)[-1].door == "gemini"
+    assert "\"hi\"" in reply.text and upstream(gateway)[-1].door == "gemini"
 
 
 @pytest.mark.parametrize(("model", "words"), [
@@ -88,7 +88,7 @@ def test_structured_output_dropped_on_the_anthropic_door_is_caught(gateway: Runn
 def test_max_tokens_opens_the_translation_to_anthropic(gateway: Running) -> None:
     """The workaround for the strict xfail of `openai:claude-sonnet-4-5` in the matrix."""
     reply = ak.Agent("openai:claude-sonnet-4-5", relay=gateway.relay(), display=False, max_tokens=512)("hi")
-    assert reply.text == "You said: hi" and upstream(gateway)[-1].door == "anthropic"
+    assert "\"hi\"" in reply.text and upstream(gateway)[-1].door == "anthropic"
 
 
 def test_its_own_error_shape_reaches_the_user(gateway: Running) -> None:

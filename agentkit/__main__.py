@@ -85,7 +85,8 @@ def demo(models: Sequence[str]) -> int:
                     print(event.text, end="", flush=True)
             reply = stream.reply
             assert reply is not None
-            print(f"\n  [{reply.turns} turns, {reply.usage.input_tokens} in / {reply.usage.output_tokens} out tokens]\n")
+            cost = "" if reply.cost is None else f", {reply.cost}"
+            print(f"\n  [{reply.turns} turns, {reply.usage.input_tokens} in / {reply.usage.output_tokens} out tokens{cost}]\n")
 
         # Switching vendors mid-conversation keeps the whole history, tool calls included.
         agent = ak.Agent(models[0], tools=[get_weather], relay=relay, display=False)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
@@ -225,7 +225,17 @@ class _Handler:
         core = self.core
         wire = self.wire
         ctx = RenderContext(rng=random.Random())
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The client gave up (a timeout) before this busy server got to read the body. The request
+            # was sent all the same: it is logged (without its body) and uses up the fault it would
+            # have met, as on a server that had kept up; nothing is answered.
+            core.log.append(RequestRecord(door=self.door, method=request.method, path=request.url.path,
+                                          query=redact_query(dict(request.query_params)),
+                                          headers=redact_headers(dict(request.headers)), body=None))
+            core.faults.take(self.door, request.url.path, None)
+            return _Silent()
         body: Any = None
         bad_json = False
         if raw:

@@ -183,6 +183,27 @@ def test_delay_and_client_timeout(em: Emulator) -> None:
         )
 
 
+def test_a_request_whose_client_gave_up_before_its_body_was_read_is_logged_and_meets_its_fault(
+    em: Emulator,
+) -> None:
+    """What a busy emulator sees when a client times out before the request is read: it counts."""
+    import socket
+    from urllib.parse import urlsplit
+
+    em.fault(Fault.http_error(503), count=1)
+    address = urlsplit(em.url)
+    with socket.create_connection((address.hostname, address.port)) as sock:  # the body never completes
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                     b"authorization: Bearer k\r\ncontent-length: 500\r\n\r\n{\"model\": ")
+    deadline = time.monotonic() + 5
+    while not len(em.log) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(r.door, r.path, r.body) for r in em.log] == [("openai", "/v1/chat/completions", None)]
+    # The 503 was used up, as by a request read in time: the next request is answered.
+    client = openai.OpenAI(base_url=em.url + "/v1", api_key="k", max_retries=0)
+    assert client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]).choices
+
+
 DROP_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "openai": (openai.APIConnectionError,),
     "responses": (openai.APIConnectionError,),

@@ -242,8 +242,16 @@ def emulator_relays() -> Iterator[Relays]:
 # --------------------------------------------------------------------------------------------- running
 
 
-def _model_requests(emulator: Emulator) -> list[Any]:
-    return [r for r in emulator.log if r.door not in ("models", "unknown")]
+def _model_requests(emulator: Emulator, at_least: int | None = None) -> list[Any]:
+    """The model requests the emulator logged. `at_least`: first wait (up to 2 s) for that many: an
+    attempt the client gave up on (a read timeout) may still be waiting, on a busy machine, for the
+    emulator's thread to read and log it after the run has already ended."""
+    deadline = time.monotonic() + 2
+    while True:
+        requests = [r for r in emulator.log if r.door not in ("models", "unknown")]
+        if at_least is None or len(requests) >= at_least or time.monotonic() > deadline:
+            return requests
+        time.sleep(0.01)
 
 
 def run_case(relays: Relays, case: Case, model: str, streaming: bool) -> Outcome:
@@ -278,7 +286,7 @@ def run_case(relays: Relays, case: Case, model: str, streaming: bool) -> Outcome
     except Exception as exc:
         outcome.error = exc
     outcome.elapsed = time.perf_counter() - started
-    requests = _model_requests(emulator)
+    requests = _model_requests(emulator, at_least=case.requests)
     outcome.requests = len(requests)
     outcome.bodies = [r.body for r in requests]
     outcome.history = list(agent.history)

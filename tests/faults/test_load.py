@@ -25,13 +25,21 @@ CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Tokyo", "Berlin", "Madrid",
 
 
 class InFlight:
-    """ASGI middleware in front of the emulator that counts the requests it is serving at once."""
+    """ASGI middleware in front of the emulator that counts the requests it is serving at once.
+
+    `hold_until(n)`: each request waits before it is served until `n` have been in flight together
+    (or `HOLD_TIMEOUT` passes, once): a relay that allows `n` at once then reaches `n`, however the
+    busy machine schedules its threads, and the peak tells the limit apart from luck.
+    """
+
+    HOLD_TIMEOUT = 2.0
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.now = 0
         self.peak = 0
         self.total = 0
+        self.target = 0
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -43,15 +51,28 @@ class InFlight:
             self.total += 1
             self.peak = max(self.peak, self.now)
         try:
+            await self._hold()
             await self.app(scope, receive, send)
         finally:
             with self._lock:
                 self.now -= 1
 
+    async def _hold(self) -> None:
+        deadline = asyncio.get_running_loop().time() + self.HOLD_TIMEOUT
+        while self.peak < self.target:
+            if asyncio.get_running_loop().time() > deadline:
+                self.target = 0  # given up once: the peak stays below the target and the test says so
+                return
+            await asyncio.sleep(0.005)
+
+    def hold_until(self, target: int) -> None:
+        self.target = target
+
     def reset(self) -> None:
         with self._lock:
             self.peak = self.now
             self.total = 0
+            self.target = 0
 
 
 @dataclass
@@ -86,6 +107,7 @@ def _five_percent_failures(emulator: Emulator) -> None:
 def test_200_concurrent_runs_with_injected_429_and_503_all_finish(server: Server) -> None:
     _five_percent_failures(server.emulator)
     relay = ak.Relay(server.url, api_key=KEY, max_retries=6, backoff=(0.01, 0.1))
+    server.meter.hold_until(50)
     assert relay.max_concurrency == DEFAULT_MAX_CONCURRENCY == 100  # the documented 100 per key
     retries = 0
 
@@ -127,6 +149,7 @@ def test_200_concurrent_runs_with_injected_429_and_503_all_finish(server: Server
 def test_a_small_limit_is_held_in_one_loop(server: Server) -> None:
     server.emulator.fault(Fault.delay(0.03), count=None)
     relay = ak.Relay(server.url, api_key=KEY, max_concurrency=5)
+    server.meter.hold_until(5)
 
     async def main() -> list[ak.Reply]:
         agents = [ak.Agent(MODELS[i % 4], relay=relay, display=False) for i in range(40)]
@@ -142,6 +165,7 @@ def test_the_limit_holds_across_threads_each_with_its_own_loop(server: Server) -
     """A notebook batch: `agent(...)` from a thread pool; every thread runs its own event loop."""
     server.emulator.fault(Fault.delay(0.05), count=None)
     relay = ak.Relay(server.url, api_key=KEY, max_concurrency=3)
+    server.meter.hold_until(3)
 
     def call(i: int) -> str:
         return ak.Agent(MODELS[i % 4], relay=relay, display=False)("Hello there").text
@@ -154,25 +178,37 @@ def test_the_limit_holds_across_threads_each_with_its_own_loop(server: Server) -
 
 def test_waiting_for_a_retry_frees_the_slot(server: Server) -> None:
     """A request backing off does not hold one of the relay's slots while it waits."""
-    server.emulator.fault(Fault.http_error(429, retry_after=0.4), count=1)
     relay = ak.Relay(server.url, api_key=KEY, max_concurrency=1)
+    backoff = 5.0  # far longer than the second run takes, however busy the machine: no timing race
 
-    async def main() -> tuple[float, float]:
+    async def main() -> tuple[float, bool]:
         loop = asyncio.get_running_loop()
         first = ak.Agent("gpt-4o", relay=relay, display=False)
         second = ak.Agent("claude-sonnet-4-5", relay=relay, display=False)
-        slow = asyncio.create_task(first.arun("Hello"))
-        while not len(server.emulator.log):
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.05)  # the first request got its 429 and is waiting to retry
-        t0 = loop.time()
-        await second.arun("Hello")
-        quick = loop.time() - t0
-        await slow
-        return quick, loop.time() - t0
+        await asyncio.gather(first.arun("Warm up"), second.arun("Warm up"))  # SDKs imported, clients built
+        server.emulator.reset()
+        server.emulator.fault(Fault.http_error(429, retry_after=backoff), count=1)
+        waiting = asyncio.Event()
 
-    quick, _ = asyncio.run(main())
-    assert quick < 0.3, f"the second run waited {quick:.2f} s for a slot held by a request that was backing off"
+        async def refused_then_retried() -> None:
+            async for event in first.astream("Hello"):
+                if isinstance(event, Retrying):
+                    waiting.set()  # the run goes on into its backoff as this task asks for the next event
+
+        slow = asyncio.create_task(refused_then_retried())
+        await waiting.wait()
+        t0 = loop.time()  # the first request was refused and waits `backoff` s to retry
+        await second.arun("Hello")  # with the slot held, this would wait for the first's retry
+        quick, backing_off = loop.time() - t0, not slow.done()
+        slow.cancel()
+        await asyncio.gather(slow, return_exceptions=True)
+        return quick, backing_off
+
+    quick, backing_off = asyncio.run(main())
+    assert backing_off and quick < backoff - 1, (
+        f"the second run waited {quick:.2f} s for a slot held by a request that was backing off"
+    )
+    assert [r.door for r in server.emulator.log] == ["openai", "anthropic"]  # the first's retry never went
 
 
 def test_a_fault_with_a_probability_strikes_about_that_share_and_spares_the_rest() -> None:

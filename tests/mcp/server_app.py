@@ -10,6 +10,7 @@ reports, a slow call, a crash, stderr output, and the process id (to check for o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import struct
 import sys
@@ -67,6 +68,26 @@ def nap(seconds: float) -> str:
     """Sleep for some seconds."""
     time.sleep(seconds)
     return "rested"
+
+
+_meeting: list[asyncio.Event] = []
+
+
+@server.tool()
+async def meet(parties: int) -> str:
+    """Wait (up to 10 s) until `parties` calls of this tool are running at once: "met", else "alone"."""
+    arrived = asyncio.Event()
+    _meeting.append(arrived)
+    if len(_meeting) >= parties:
+        for event in _meeting:
+            event.set()
+    try:
+        await asyncio.wait_for(arrived.wait(), 10)
+        return "met"
+    except TimeoutError:
+        return "alone"
+    finally:
+        _meeting.remove(arrived)
 
 
 @server.tool(name="notes.read")

@@ -130,7 +130,7 @@ def test_timeout_bounds_a_whole_stream_even_with_keep_alive_pings(servers: list[
     started = time.monotonic()
     with pytest.raises(ak.RelayTimeoutError):
         list(ak.Agent(model, relay=relay, display=False).stream("hi"))
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 5.0  # not the 10 s the pings go on for (an SDK import included)
 
 
 def test_a_plain_http_relay_on_another_machine_is_warned_about() -> None:

@@ -76,8 +76,24 @@ def _part(block: Any) -> TextPart | ImagePart | None:
         blob = getattr(resource, "blob", "")
         if mime.startswith("image/"):
             return _image(blob, mime, f"resource {resource.uri}")
+        if mime.startswith("text/") or mime in _TEXT_TYPES:
+            decoded = _text_blob(blob)
+            if decoded is not None:
+                return TextPart(decoded)
         return TextPart(f"[The tool returned the resource {resource.uri} ({mime}, {_size(blob)}), not shown here.]")
     return TextPart(f"[The tool returned content of type {kind!r}, which agentkit does not show.]")
+
+
+#: Blob resources whose bytes are text a model can read as it is.
+_TEXT_TYPES = frozenset({"application/json", "application/xml", "application/yaml", "application/x-yaml"})
+
+
+def _text_blob(data: str) -> str | None:
+    """The text of a base64 blob of a text type, or None when it is not valid base64 of UTF-8."""
+    try:
+        return base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _image(data: str, mime: str, what: str) -> TextPart | ImagePart:
@@ -94,19 +110,23 @@ def _image(data: str, mime: str, what: str) -> TextPart | ImagePart:
 
 
 def _size(data: str) -> str:
-    return f"{len(data) * 3 // 4} bytes"
+    """The decoded size of base64 `data`, without decoding it (padding counted out)."""
+    stripped = data.rstrip()
+    return f"{len(stripped) * 3 // 4 - (len(stripped) - len(stripped.rstrip('=')))} bytes"
 
 
 def _same_json(text: str, value: Any) -> bool:
     """Whether `text` is the copy of `structuredContent` a server sends for older clients.
 
-    The copy is the JSON of the value, or (servers that wrap a plain return value as
-    `{"result": value}`, like the SDK's own) the wrapped value itself.
+    The copy is the JSON of the value, or, for a value of one field (servers that wrap a plain
+    return value as `{"result": value}`, like the SDK's own, or a file's text as `{"content": text}`,
+    like the reference filesystem server), that field's value itself, as text or as JSON.
     """
     copies = [value]
-    if isinstance(value, dict) and list(value) == ["result"]:
-        copies.append(value["result"])
-        if text == value["result"]:
+    if isinstance(value, dict) and len(value) == 1:
+        (only,) = value.values()
+        copies.append(only)
+        if text == only:
             return True
     try:
         return json.loads(text) in copies

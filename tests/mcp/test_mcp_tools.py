@@ -174,3 +174,32 @@ def test_results_keep_text_blocks_that_are_not_the_structured_copy() -> None:
     value = tool_value(result, tool="t", server="s")
     assert value.startswith('{"a": 1}') and "note" in value and "file:///r" in value
     assert result_to_content(value) == (TextPart(value),)
+
+
+def test_the_text_copy_of_a_one_field_structured_result_is_not_sent_twice() -> None:
+    """The reference filesystem server answers `{"content": text}` and the same text as a text block."""
+    from types import SimpleNamespace as NS
+
+    from agentkit.mcp.results import tool_value
+
+    listing = "[FILE] a.txt\n[DIR] docs"
+    result = NS(content=[NS(type="text", text=listing)], structured_content={"content": listing}, is_error=False)
+    assert tool_value(result, tool="list_directory", server="fs") == {"content": listing}
+    two = NS(content=[NS(type="text", text=listing)], structured_content={"content": listing, "n": 2}, is_error=False)
+    assert listing in tool_value(two, tool="t", server="s").split("\n\n", 1)[1]  # not a copy: kept
+
+
+def test_an_embedded_text_blob_is_read_as_text_and_a_binary_one_is_named() -> None:
+    import base64
+    from types import SimpleNamespace as NS
+
+    from agentkit.mcp.results import tool_value
+
+    def blob(data: bytes, mime: str) -> Any:
+        resource = NS(uri="demo://r", mime_type=mime, blob=base64.b64encode(data).decode())
+        return NS(content=[NS(type="resource", resource=resource)], structured_content=None, is_error=False)
+
+    assert tool_value(blob(b"Resource 2: plain text", "text/plain"), tool="t", server="s") == "Resource 2: plain text"
+    assert tool_value(blob(b'{"a": 1}', "application/json"), tool="t", server="s") == '{"a": 1}'
+    named = tool_value(blob(b"\x00\x01", "application/octet-stream"), tool="t", server="s")
+    assert "demo://r" in named and "2 bytes" in named

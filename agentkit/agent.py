@@ -63,7 +63,6 @@ from agentkit.messages import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
-    Usage,
 )
 from agentkit.output import NOTHING as _NO_PARTIAL
 from agentkit.reply import Reply, ToolCall
@@ -437,8 +436,7 @@ class Agent(Spending):
         elif not self.history:
             raise ConfigurationError("There is no prompt and no history to continue from; pass a prompt.")
 
-        usage = Usage()
-        spend = Spend()
+        spend = Spend()  # this run's requests: its usage and cost
         records: dict[str, ToolCall] = {}
         last: Message | None = None
         turns = 0
@@ -503,7 +501,6 @@ class Agent(Spending):
                 self.history.append(message)
                 answered = True
                 last = message
-                usage = usage + result.usage
                 spend.add(self.relay.pricing, name, result.usage)
                 self._spend.add(self.relay.pricing, name, result.usage)
                 yield TurnFinished(turn, message, result.usage)
@@ -561,7 +558,7 @@ class Agent(Spending):
             text=last.text if answer_text is None else answer_text,
             model=last.model or name,
             dialect=dialect,
-            usage=usage,
+            usage=spend.usage,
             tool_calls=list(records.values()),
             reasoning=reasoning,
             output=answer,

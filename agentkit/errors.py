@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
@@ -329,10 +329,12 @@ class MCPError(AgentkitError):
     """
 
     def __init__(self, message: str, *, server: str = "", stderr: str = "", status: int | None = None) -> None:
-        self.server = server
-        self.stderr = stderr
+        # A server's words (its stderr, a JSON-RPC error, an HTTP error) may echo a token it was given:
+        # redacted here, once, as `RelayError` does, whoever raises.
+        self.server = redact(server)
+        self.stderr = redact(stderr)
         self.status = status
-        super().__init__(message)
+        super().__init__(redact(message))
 
 
 class CacheHintWarning(UserWarning):
@@ -372,6 +374,21 @@ def remember_secret(secret: str) -> None:
     """Have `redact` remove this key from every text from now on (called for each key a Relay is given)."""
     if len(secret) >= 4:
         _KNOWN_SECRETS.add(secret)
+
+
+#: Names of headers and environment variables whose values are credentials.
+_SECRET_NAME = re.compile(r"auth|key|token|secret|password|passwd|cookie|credential", re.IGNORECASE)
+
+
+def remember_secrets(values: Mapping[str, str]) -> None:
+    """Remember the values of `values` (headers, environment variables) whose names say they are credentials.
+
+    A value like "Bearer abc" is remembered whole and by its last word, the token itself.
+    """
+    for name, value in values.items():
+        if _SECRET_NAME.search(name):
+            remember_secret(value)
+            remember_secret(value.split()[-1] if value.split() else value)
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from agentkit._api import checked_class, refuse_unknown
-from agentkit.errors import ConfigurationError, MCPError
+from agentkit.errors import ConfigurationError, MCPError, remember_secrets
 from agentkit.mcp import loop
 from agentkit.mcp.connection import Connection, Http, Stdio, Target, is_disconnect, leaf
 from agentkit.mcp.results import MCPToolError, tool_value
@@ -300,7 +300,12 @@ def stdio(
     if env is not None and not (
         isinstance(env, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
     ):
-        raise ConfigurationError(f"The `env` of `ak.mcp.stdio` must map names to string values; got {env!r}.")
+        shown = sorted(env) if isinstance(env, Mapping) else type(env).__name__
+        raise ConfigurationError(
+            f"The `env` of `ak.mcp.stdio` must map names to string values; got {shown!r} (values not shown)."
+        )
+    if env is not None:
+        remember_secrets(env)  # a server that echoes its API key from `env` has it redacted in errors
     target = Stdio(command, arg_list, env, os.fspath(cwd) if cwd is not None else None)
     return Server(target, prefix=prefix, approval=approval, timeout=timeout, connect_timeout=connect_timeout)
 
@@ -329,6 +334,8 @@ def http(
         raise ConfigurationError(
             f"The `headers` of `ak.mcp.http` must map header names to string values; got {shown!r} (values not shown)."
         )
+    if headers is not None:
+        remember_secrets(headers)
     return Server(Http(url, headers), prefix=prefix, approval=approval, timeout=timeout, connect_timeout=connect_timeout)
 
 

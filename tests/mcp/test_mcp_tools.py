@@ -203,3 +203,20 @@ def test_an_embedded_text_blob_is_read_as_text_and_a_binary_one_is_named() -> No
     assert tool_value(blob(b'{"a": 1}', "application/json"), tool="t", server="s") == '{"a": 1}'
     named = tool_value(blob(b"\x00\x01", "application/octet-stream"), tool="t", server="s")
     assert "demo://r" in named and "2 bytes" in named
+
+
+def test_a_token_a_server_echoes_never_reaches_an_mcp_error() -> None:
+    from agentkit.errors import MCPError
+
+    ak.mcp.http("http://127.0.0.1:9/mcp", headers={"Authorization": "Bearer tok-echoed-by-server-42"})
+    ak.mcp.stdio("python", ["-V"], env={"WEATHER_API_KEY": "wk-echoed-in-stderr-77", "LANG": "C.UTF-8"})
+    error = MCPError("401: bad token tok-echoed-by-server-42", server="s", stderr="key=wk-echoed-in-stderr-77")
+    shown = f"{error} {error.stderr} {error.server}"
+    assert "tok-echoed" not in shown and "wk-echoed" not in shown and "[redacted]" in shown
+    assert "C.UTF-8" in str(MCPError("locale C.UTF-8"))  # values of other variables are not secrets
+
+
+def test_a_bad_env_is_refused_without_showing_its_values() -> None:
+    with pytest.raises(ak.ConfigurationError) as caught:
+        ak.mcp.stdio("python", ["-V"], env={"API_KEY": 42})  # type: ignore[dict-item]
+    assert "API_KEY" in str(caught.value) and "42" not in str(caught.value)

@@ -15,6 +15,7 @@ dialect is used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import fnmatch
 import inspect
@@ -555,8 +556,11 @@ class Relay:
         doors = [d for d in ("openai", "anthropic", "gemini") if any(DOOR_OF[x] == d for x in self.dialects)]
         rows: list[DoorCheck] = []
         model_ids: list[str] = []
-        with self._http_client() as http:
+        with contextlib.ExitStack() as clients:
             for door in doors:
+                # Each door's own client: its guard keeps the key with that door's host, which a
+                # per-door URL (`anthropic_url=`...) may put elsewhere than the root.
+                http = clients.enter_context(self._http_client(door=door))
                 finder = self._finders.get(door)
                 places = finder.order(self.doors[door]) if finder is not None and finder.found is None \
                     else [self.doors[door]]

@@ -251,3 +251,13 @@ def test_check_says_what_is_missing_and_what_refused_the_key() -> None:
         wrong = ak.Relay(url2, api_key="sk-wrong-0000000000000").check()
     assert all(not row.found and row.refused for row in wrong)
     assert "refused the key" in str(wrong) and "Invalid token" in str(wrong)
+
+
+def test_check_sends_each_door_its_key_where_its_own_url_is_on_another_host() -> None:
+    key = "sk-two-hosts-0123456789abcdef"
+    with ak.emulator.serve(api_key=key) as main, ak.emulator.serve(api_key=key) as claude:
+        elsewhere = claude.emulator.url.replace("127.0.0.1", "localhost")  # another host than the root's
+        relay = ak.Relay(main.emulator.url, api_key=key, anthropic_url=elsewhere)
+        door = relay.check()["anthropic"]
+        assert door.found and not door.refused and door.url.startswith(elsewhere)
+        assert claude.emulator.log.last.headers.get("x-api-key") == "[REDACTED]"  # the key arrived (logged redacted)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit import _aio, approval
 from agentkit._api import as_list, check_keywords, check_values, checked_class, close_matches, trim
-from agentkit.cost import Spend, Spending, as_amount
+from agentkit.cost import Spend, Spending, as_limit
 from agentkit.dialects.base import ModelRequest, Turn, load
 from agentkit.errors import (
     AgentBusyError,
@@ -200,10 +200,7 @@ class Agent(Spending):
 
     @max_cost.setter
     def max_cost(self, value: float | Decimal | None) -> None:
-        amount = None if value is None else as_amount(value, "`max_cost=`")
-        if amount is not None and amount <= 0:
-            raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
-        self._max_cost = amount
+        self._max_cost = as_limit(value)
 
     # `usage` and `cost` come from `Spending`: every request of the agent's life, `reset()` or not.
 

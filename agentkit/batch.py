@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentkit._api import checked_class, refuse_unknown
-from agentkit.cost import Cost, Spend, Spending, as_amount
+from agentkit.cost import Cost, Spend, Spending, as_limit
 from agentkit.errors import BudgetExceededError, ConfigurationError
 from agentkit.messages import Usage
 
@@ -266,9 +266,7 @@ class _Plan:
                 f"`cache` must be a file path (str or pathlib.Path) such as 'runs.jsonl'; got {type(cache).__name__} "
                 f"{cache!r:.80}."
             )
-        limit = None if max_cost is None else as_amount(max_cost, "`max_cost=`")
-        if limit is not None and limit <= 0:
-            raise ConfigurationError(f"`max_cost=` must be more than 0; got {max_cost!r}. Leave it out for no limit.")
+        limit = as_limit(max_cost)
         from agentkit.agent import Agent
 
         if limit is not None and isinstance(agent, Agent):

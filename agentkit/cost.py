@@ -51,7 +51,10 @@ class Cost:
         if not isinstance(other, Cost):
             return NotImplemented
         if other.currency != self.currency:
-            raise ValueError(f"Cannot add {other} to {self}: the currencies differ.")
+            raise ConfigurationError(
+                f"Cannot add {other} to {self}: the currencies differ ({other.currency!r} and {self.currency!r}). "
+                "Add costs of one relay's currency, or convert one amount first."
+            )
         return Cost(self.amount + other.amount, self.currency)
 
     def __str__(self) -> str:
@@ -85,6 +88,16 @@ def as_amount(value: Any, what: str) -> Decimal:
         raise ConfigurationError(f"{what} must be a number such as 0.5; got {value!r:.60}.") from None
     if not amount.is_finite() or amount < 0:
         raise ConfigurationError(f"{what} must be a finite number of at least 0; got {value!r:.60}.")
+    return amount
+
+
+def as_limit(value: Any) -> Decimal | None:
+    """A `max_cost=` limit: None for no limit, else an amount above 0 (`as_amount`)."""
+    if value is None:
+        return None
+    amount = as_amount(value, "`max_cost=`")
+    if amount <= 0:
+        raise ConfigurationError(f"`max_cost=` must be more than 0; got {value!r}. Leave it out for no limit.")
     return amount
 
 

@@ -122,7 +122,7 @@ def test_a_cost_shows_four_significant_digits_with_its_currency(amount: str, cur
 
 
 def test_costs_in_different_currencies_do_not_add() -> None:
-    with pytest.raises(ValueError, match="currencies differ"):
+    with pytest.raises(ak.ConfigurationError, match="currencies differ"):
         _ = Cost(Decimal(1), "USD") + Cost(Decimal(1), "CNY")
 
 

@@ -299,7 +299,6 @@ class Agent(Spending):
         _check_prompt(prompt)
         display = more_options.pop("display", self.display)
         merged = _model_options(more_options, options, _RUN_KEYWORDS, "`agent(...)`")
-        images = as_list(images)
         view = open_view(self, display, prompt)
         if view is not None:  # a notebook: stream, and feed the live view from this (the kernel's) thread
             return self._run_in_view(view, lambda: self._events(prompt, images, output, merged, streaming=True),

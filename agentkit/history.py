@@ -13,10 +13,6 @@ from agentkit.messages import Message
 __all__ = ["from_dialect", "to_dialect"]
 
 
-def _module(dialect: str) -> Any:
-    return load(dialect)  # an unknown name raises ConfigurationError, listing the dialects
-
-
 @refuse_unknown("`ak.from_dialect(...)`")
 def from_dialect(dialect: str, data: Any) -> list[Message]:
     """Neutral messages from a vendor-format conversation.
@@ -25,7 +21,7 @@ def from_dialect(dialect: str, data: Any) -> list[Message]:
     (`{"messages": ...}`, `{"input": ...}`, `{"contents": ...}` with `system`/`systemInstruction`);
     a system prompt found there becomes a leading system message.
     """
-    module = _module(dialect)
+    module = load(dialect)  # an unknown name raises ConfigurationError, listing the dialects
     try:
         history: list[Message] = module.decode_history(data)
     except ValueError as exc:
@@ -39,7 +35,7 @@ def to_dialect(dialect: str, history: Sequence[Message]) -> dict[str, Any]:
 
     Signed reasoning stays within its own dialect; content a dialect cannot carry raises a clear error.
     """
-    module = _module(dialect)
+    module = load(dialect)  # an unknown name raises ConfigurationError, listing the dialects
     for index, message in enumerate(history):
         if not isinstance(message, Message):
             raise ConfigurationError(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentkit import messages
+from agentkit._transport import CREDENTIAL_HEADERS
 from agentkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -54,8 +55,7 @@ _TYPES: dict[str, type] = {
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 #: Headers in `options` that carry credentials: never written (the relay adds its own on load).
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key",
-                             "cookie"})
+_SECRET_HEADERS = frozenset({*CREDENTIAL_HEADERS, "cookie"})
 
 
 class SaveFileError(ConfigurationError):

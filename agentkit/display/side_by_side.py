@@ -87,7 +87,7 @@ class SideBySide:
         if isinstance(outcome, BaseException):
             column.view.fail(outcome)
             return
-        column.cost.value = f"cost {render.esc(format_cost(None if isinstance(outcome, BaseException) else outcome.cost))}"
+        column.cost.value = f"cost {render.esc(format_cost(outcome.cost))}"
 
     def idle(self) -> float:
         """Called while a sync cell waits: push the streamed text of every column."""
@@ -110,7 +110,7 @@ class SideBySide:
     def finish(self, table: CompareTable) -> None:
         """Show the table; the cell keeps the static form (the columns' finished runs and the table)."""
         title = repr(table).splitlines()[0]
-        self._table.value = table_html(table.rows(), title=title, style=False)
+        self._table.value = summary = table_html(table.rows(), title=title, style=False)
         if self._handle is None:
             return
         columns = "".join(
@@ -119,5 +119,5 @@ class SideBySide:
             for c in self.columns.values()
         )
         markup = (f"{render.style_tag()}<style>{_CSS}</style><div class=\"ak-compare-view ak-final\">"
-                  f'<div class="ak-compare">{columns}</div>{table_html(table.rows(), title=title, style=False)}</div>')
+                  f'<div class="ak-compare">{columns}</div>{summary}</div>')
         self._handle.update({"text/html": markup, "text/plain": repr(table)}, raw=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit._api import as_list
-from agentkit._filetypes import SNIFFED_TYPES, is_text_type, normalized
+from agentkit._filetypes import SNIFFED_TYPES, guess_mime_type, is_text_type, normalized
 from agentkit.errors import ConfigurationError
 from agentkit.messages import File, Image
 
@@ -83,7 +83,7 @@ def _from_bytes(data: bytes, *, name: str | None = None, declared: str | None = 
 
     if sniff_mime_type(data) is not None:
         return to_image(data)
-    sniffed = File(data, name=name).mime_type or "application/octet-stream"
+    sniffed = guess_mime_type(data, name)
     if declared and _trust_declared(normalized(declared), sniffed):
         sniffed = normalized(declared)
     if sniffed == "application/octet-stream":

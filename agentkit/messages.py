@@ -166,9 +166,11 @@ class File:
             return None
         return pdf_pages(self.data)
 
-    @property
+    @functools.cached_property
     def text(self) -> str | None:
-        """The content of a text file (UTF-8, or UTF-16 with a byte-order mark); None for binary and URL files."""
+        """The content of a text file (UTF-8, or UTF-16 with a byte-order mark); None for binary and URL files.
+
+        Decoded once, like `base64`: a text file in the history is sent again on every turn."""
         if self.data is None or not is_text_type(self.mime_type or ""):
             return None
         return decoded_text(self.data)

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import struct
 
-from agentkit._filetypes import decoded_text, is_text_type, normalized, pdf_pages, sniff_file_type
+from agentkit._filetypes import (
+    AUDIO_FORMATS,
+    decoded_text,
+    is_text_type,
+    normalized,
+    pdf_pages,
+    sniff_file_type,
+)
 
 from .neutral import FileInput
 from .text import shorten
 
 __all__ = ["describe_file", "wav_seconds"]
-
-_AUDIO_NAMES = {
-    "audio/wav": "WAV",
-    "audio/mpeg": "MP3",
-    "audio/flac": "FLAC",
-    "audio/ogg": "OGG",
-    "audio/aiff": "AIFF",
-    "audio/aac": "AAC",
-    "audio/mp4": "M4A",
-}
 
 
 def describe_file(file: FileInput) -> str:
@@ -42,10 +39,10 @@ def describe_file(file: FileInput) -> str:
         pages = pdf_pages(data)
         counted = f" of {pages} page{'s' if pages != 1 else ''}" if pages else ""
         return f"a PDF{counted}{named} ({size})"
-    if sniffed in _AUDIO_NAMES:
+    if sniffed in AUDIO_FORMATS:
         seconds = wav_seconds(data) if sniffed == "audio/wav" else None
         length = f" of {seconds:.1f} seconds" if seconds is not None else ""
-        return f"a {_AUDIO_NAMES[sniffed]} audio file{length}{named} ({size})"
+        return f"a {AUDIO_FORMATS[sniffed].upper()} audio file{length}{named} ({size})"
     if sniffed == "text/plain" or (sniffed is None and is_text_type(file.media_type or "")):
         text = decoded_text(data)
         lines = text.count("\n") + (0 if text.endswith("\n") else 1)

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from agentkit.dialects.base import OutputSpec, load
+from agentkit.dialects.base import OutputSpec, load, shown_validator
 from agentkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -269,14 +269,7 @@ class StructuredOutput:
         key = (dialect, self.strict)
         validator = self._validators.get(key)
         if validator is None:
-            from agentkit._schema import null_tolerant, validator_for
-
-            shown = self.schema
-            if dialect is not None:
-                shown = load(dialect).shown_parameters(shown, strict=self.strict, form=None, tool=self.name)
-            # What the dialect was shown, read as JSON Schema, with two leniencies that never let a
-            # wrong value through: optional values may be null ("use the default") or left out.
-            validator = validator_for(null_tolerant(shown))
+            validator = shown_validator(self.schema, dialect, strict=self.strict, form=None, name=self.name)
             with self._lock:
                 self._validators[key] = validator
         return validator

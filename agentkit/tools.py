@@ -53,7 +53,7 @@ from ._api import checked_class, checked_keywords
 from ._schema import FuncSchema, JsonSchema
 from ._schema_dialects import GeminiForm
 from .dialects import DIALECTS
-from .dialects.base import DialectModule, load
+from .dialects.base import DialectModule, load, shown_validator
 from .errors import ConfigurationError
 from .messages import File, FilePart, Image, ImagePart, TextPart
 
@@ -258,17 +258,9 @@ class Tool:
         key = (dialect, form, self.strict)
         validator = self._cache.validators.get(key)
         if validator is None:  # a bad dialect or form raises here, so it is never cached
-            shown = self._spec.parameters
-            if dialect is None:
-                _form(None, None, form)
-            else:
-                module = load(dialect)
-                shown = module.shown_parameters(
-                    shown, strict=self.strict, form=_form(module, dialect, form), tool=self.name
-                )
-            # What the dialect showed, read as JSON Schema, with two leniencies that never let a
-            # wrong value through: optional values may be null ("use the default") or left out.
-            validator = _schema.validator_for(_schema.null_tolerant(shown))
+            checked = _form(None if dialect is None else load(dialect), dialect, form)
+            validator = shown_validator(self._spec.parameters, dialect, strict=self.strict, form=checked,
+                                        name=self.name)
             with self._cache.lock:
                 self._cache.validators[key] = validator
         return validator

@@ -175,6 +175,19 @@ def load(dialect: str) -> DialectModule:
 
 
 _LOADED: dict[str, Any] = {}
+
+
+def shown_validator(schema: Any, dialect: str | None, *, strict: bool, form: str | None, name: str) -> Any:
+    """A validator of what `dialect` showed the model for `schema` (None: the schema itself).
+
+    Read as JSON Schema with two leniencies that never let a wrong value through: optional values
+    may be null ("use the default") or left out. Tool arguments and structured answers share it;
+    each caches the result per dialect.
+    """
+    from agentkit._schema import null_tolerant, validator_for
+
+    shown = schema if dialect is None else load(dialect).shown_parameters(schema, strict=strict, form=form, tool=name)
+    return validator_for(null_tolerant(shown))
 _DECLARATIONS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 

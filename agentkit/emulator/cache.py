@@ -22,11 +22,10 @@ import hashlib
 import math
 import threading
 
+from .model import ATTACHMENT_TOKENS, attachments, head_texts, message_texts
 from .neutral import ChatRequest, Message, Usage
 
 __all__ = ["PromptCache"]
-
-_IMAGE_TOKENS = 85
 
 
 class PromptCache:
@@ -61,38 +60,34 @@ class PromptCache:
 
 
 def _prefixes(request: ChatRequest) -> tuple[list[str], list[int]]:
-    """For k = 0..len(messages): a key for the prompt up to message k, and its tokens (k = 0: the head)."""
-    import json
+    """For k = 0..len(messages): a key for the prompt up to message k, and its tokens (k = 0: the head).
 
-    head = [request.system, *(tool.name + " " + tool.description + " " + json.dumps(tool.parameters)
-                              for tool in request.tools)]
-    if request.output_schema is not None:
-        head.append(json.dumps(request.output_schema))
+    Counted as `model.prompt_tokens` counts the whole prompt (less its flat 3), prefix by prefix.
+    """
+    head = head_texts(request)
     digest = hashlib.sha256()
     for part in (request.door, request.model, *head):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
-    words = sum(len(text.split()) for text in head if text)
-    images = 0
+    words = _words(head)
+    attached = 0
     keys = [digest.hexdigest()]
-    tokens = [_tokens(words, images)]
+    tokens = [_tokens(words, attached)]
     for message in request.messages:
         digest.update(_fingerprint(message))
-        words += sum(len(text.split()) for text in _texts(message) if text)
-        images += len(message.images)
+        words += _words(message_texts(message))
+        attached += attachments(message)
         keys.append(digest.hexdigest())
-        tokens.append(_tokens(words, images))
+        tokens.append(_tokens(words, attached))
     return keys, tokens
 
 
-def _texts(message: Message) -> list[str]:
-    """The texts `prompt_tokens` counts for a message."""
-    return [message.text, *(call.arguments for call in message.tool_calls),
-            *(result.content for result in message.tool_results)]
+def _words(texts: list[str]) -> int:
+    return sum(len(text.split()) for text in texts if text)
 
 
 def _fingerprint(message: Message) -> bytes:
     return repr(message).encode("utf-8", "surrogatepass") + b"\x1e"
 
 
-def _tokens(words: int, images: int) -> int:
-    return math.ceil(words * 4 / 3) + _IMAGE_TOKENS * images
+def _tokens(words: int, attached: int) -> int:
+    return math.ceil(words * 4 / 3) + ATTACHMENT_TOKENS * attached

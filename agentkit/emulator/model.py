@@ -375,20 +375,34 @@ def _json_answer(request: ChatRequest, source: str) -> str:
     return json.dumps({"response": _fallback_answer(request, source)}, ensure_ascii=False)
 
 
-def prompt_tokens(request: ChatRequest) -> int:
-    """Rough prompt size: words in every message, tool definition and schema, plus a flat cost per image."""
-    texts = [request.system]
-    images = 0
-    for message in request.messages:
-        texts.append(message.text)
-        texts.extend(call.arguments for call in message.tool_calls)
-        texts.extend(result.content for result in message.tool_results)
-        images += len(message.images) + len(message.files)
-    for tool in request.tools:
-        texts.append(tool.name + " " + tool.description + " " + json.dumps(tool.parameters))
+#: What an image or a file counts in a prompt: a flat, rough figure.
+ATTACHMENT_TOKENS = 85
+
+
+def head_texts(request: ChatRequest) -> list[str]:
+    """The texts of a request before its messages: the system prompt, the tools, the output schema."""
+    texts = [request.system, *(tool.name + " " + tool.description + " " + json.dumps(tool.parameters)
+                               for tool in request.tools)]
     if request.output_schema is not None:
         texts.append(json.dumps(request.output_schema))
-    return count_tokens(*texts) + 85 * images + 3
+    return texts
+
+
+def message_texts(message: Message) -> list[str]:
+    """The texts a message adds to the prompt: its text, its tool calls' arguments, its tool results."""
+    return [message.text, *(call.arguments for call in message.tool_calls),
+            *(result.content for result in message.tool_results)]
+
+
+def attachments(message: Message) -> int:
+    """How many images and files a message carries (each counts `ATTACHMENT_TOKENS`)."""
+    return len(message.images) + len(message.files)
+
+
+def prompt_tokens(request: ChatRequest) -> int:
+    """Rough prompt size: words in every message, tool definition and schema, plus a flat cost per image or file."""
+    texts = [*head_texts(request), *(text for message in request.messages for text in message_texts(message))]
+    return count_tokens(*texts) + ATTACHMENT_TOKENS * sum(map(attachments, request.messages)) + 3
 
 
 def _seed(request: ChatRequest) -> str:

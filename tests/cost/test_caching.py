@@ -280,3 +280,15 @@ def test_a_400_about_something_else_is_not_taken_for_a_caching_refusal(em: Emula
     with pytest.raises(ak.BadRequestError, match="max_tokens"):
         ak.Agent("claude-sonnet-4-5", relay=relay, display=False)("Hello")
     assert not relay.no_cache_hints
+
+
+def test_a_file_in_a_cached_prefix_counts_as_it_does_in_the_prompt(em: Emulator, relay: ak.Relay) -> None:
+    from agentkit.emulator.model import ATTACHMENT_TOKENS
+    from tests.files._samples import pdf
+
+    agent = ak.Agent("gpt-4o", relay=relay, display=False)
+    first = agent("Summarise", files=[ak.File(pdf(2), name="report.pdf")])
+    second = agent("Shorter")
+    assert first.usage.input_tokens >= ATTACHMENT_TOKENS  # the file counts in the prompt ...
+    assert second.usage.cached_tokens >= ATTACHMENT_TOKENS  # ... and in the prefix read back from the cache
+    assert second.usage.cached_tokens < second.usage.input_tokens

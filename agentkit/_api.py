@@ -267,6 +267,12 @@ def checked_class(public: str, instance: str) -> Callable[[C], C]:
     return decorate
 
 
+def quoted(value: object, limit: int = 200) -> str:
+    """`repr(str(value))`, shortened: a user's path or name quoted in a message, never a file's content."""
+    shown = repr(str(value))
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
 def as_list(value: Any) -> list[Any]:
     """`value` as a list of items: a list, tuple, set or iterator is several; anything else is one item.
 

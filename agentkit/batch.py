@@ -51,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentkit._api import checked_class, refuse_unknown
+from agentkit._api import checked_class, quoted, refuse_unknown
 from agentkit.cost import Cost, Spend, Spending, as_limit
 from agentkit.errors import BudgetExceededError, ConfigurationError
 from agentkit.messages import Usage
@@ -450,7 +450,7 @@ class _Cache:
         self.path = path
         self.records: dict[str, dict[str, Any]] = {}
         self._warned_write = False
-        shown = _shown_path(path)
+        shown = quoted(path)
         if "\0" in str(path):
             raise ConfigurationError(
                 f"`cache={shown}` contains a NUL character, so it cannot be a file path; pass one such as 'runs.jsonl'."
@@ -497,7 +497,7 @@ class _Cache:
         if damaged:
             one = len(damaged) == 1
             _warn(
-                f"{_numbered(damaged)} of the cache file {_shown_path(self.path)} "
+                f"{_numbered(damaged)} of the cache file {quoted(self.path)} "
                 f"{'is not a whole record' if one else 'are not whole records'} (damaged or edited), so "
                 f"{'it was' if one else 'they were'} skipped; the inputs whose records were lost run again. "
                 "Delete the file to start afresh."
@@ -514,7 +514,7 @@ class _Cache:
             return
         self._file.truncate(len(data) - len(tail))  # `ab` writes at the end, wherever that now is
         _warn(
-            f"The cache file {_shown_path(self.path)} ends with a line cut short ({len(tail):,} bytes without a "
+            f"The cache file {quoted(self.path)} ends with a line cut short ({len(tail):,} bytes without a "
             "newline), as a batch killed while writing leaves it; that line was removed, and the input it held "
             "(if any) runs again."
         )
@@ -542,7 +542,7 @@ class _Cache:
             return _reply_from_json(record["reply"], output_type if output_type is not None else agent.output)
         except Exception as exc:  # a record from another version, or edited by hand
             _warn(
-                f"A record of the cache file {_shown_path(self.path)} (input {record.get('index')!r}) cannot be "
+                f"A record of the cache file {quoted(self.path)} (input {record.get('index')!r}) cannot be "
                 f"read back as a reply ({type(exc).__name__}), so its input runs again."
             )
             return None
@@ -553,7 +553,7 @@ class _Cache:
             line = (json.dumps(record, ensure_ascii=False, default=repr) + "\n").encode()
         except (TypeError, ValueError) as exc:  # JSON cannot hold it (a nested dict mixing key types, ...)
             _warn(
-                f"The reply to input {index} could not be written to the cache file {_shown_path(self.path)} "
+                f"The reply to input {index} could not be written to the cache file {quoted(self.path)} "
                 f"({type(exc).__name__}: {exc}); the batch goes on, and that input will run again next time."
             )
             return
@@ -566,7 +566,7 @@ class _Cache:
             if not self._warned_write:
                 self._warned_write = True
                 _warn(
-                    f"Writing to the cache file {_shown_path(self.path)} failed ({exc.strerror or type(exc).__name__}); "
+                    f"Writing to the cache file {quoted(self.path)} failed ({exc.strerror or type(exc).__name__}); "
                     "the batch goes on without caching, and the inputs not written will run again next time."
                 )
 
@@ -599,11 +599,6 @@ def _numbered(numbers: list[int]) -> str:
     if len(numbers) > 5:
         return f"Lines {', '.join(shown)} and {len(numbers) - 5} more"
     return f"Lines {', '.join(shown[:-1])} and {shown[-1]}"
-
-
-def _shown_path(path: Path) -> str:
-    shown = repr(str(path))
-    return shown if len(shown) <= 200 else shown[:196] + "...'"
 
 
 def _warn(message: str) -> None:

@@ -17,7 +17,7 @@ import stat as stat_lib
 from pathlib import Path
 from typing import Any
 
-from agentkit._api import as_list
+from agentkit._api import as_list, quoted
 from agentkit._filetypes import SNIFFED_TYPES, guess_mime_type, is_text_type, normalized
 from agentkit.errors import ConfigurationError
 from agentkit.messages import File, Image
@@ -76,7 +76,7 @@ def _from_bytes(data: bytes, *, name: str | None = None, declared: str | None = 
                 given: File | None = None) -> Image | File:
     # Messages name the file (or say how many bytes), never its content: a key file passed by
     # mistake must not print itself in a traceback.
-    subject = f"The file {_shown(name)}" if name else "The file data"
+    subject = f"The file {quoted(name)}" if name else "The file data"
     if not data:
         raise ConfigurationError(f"{subject} is empty (0 bytes); {_ACCEPTED}.")
     from agentkit.images import sniff_mime_type, to_image
@@ -121,7 +121,7 @@ def _from_url(url: str) -> Image | File:
         return to_image(url) if url.lower().startswith("http") else Image(url=url, mime_type=file.mime_type or "")
     if file.mime_type == "application/octet-stream":
         raise ConfigurationError(
-            f"The URL {_shown(url)} does not say what type of file it is (no known extension); the vendor fetches "
+            f"The URL {quoted(url)} does not say what type of file it is (no known extension); the vendor fetches "
             "it, so agentkit cannot sniff it. Pass `ak.File(url=..., mime_type='application/pdf')` (or the "
             "file's type)."
         )
@@ -132,7 +132,7 @@ _OTHER_SOURCES = "pass an existing file path, an http(s) URL, the bytes, or an `
 
 
 def _from_path(path: Path) -> Image | File:
-    shown = _shown(str(path))
+    shown = quoted(str(path))
     try:
         path = path.expanduser()
         info = path.stat()
@@ -162,7 +162,7 @@ def _from_file_object(value: Any, read: Any) -> Image | File:
     """The file in an object opened in binary mode (`open(path, "rb")`, `io.BytesIO`)."""
     name = getattr(value, "name", None)
     name = Path(name).name if isinstance(name, str) and name else None
-    what = f"The file object {type(value).__name__}" + (f" for {_shown(name)}" if name else "")
+    what = f"The file object {type(value).__name__}" + (f" for {quoted(name)}" if name else "")
     try:
         data = read()
     except UnicodeDecodeError:  # its message quotes a byte of the file
@@ -177,12 +177,6 @@ def _from_file_object(value: Any, read: Any) -> Image | File:
         f"{what} did not give bytes (is it open in text mode?); open the file with `open(path, 'rb')`, "
         "or pass its path."
     )
-
-
-def _shown(text: str, limit: int = 200) -> str:
-    """`repr(text)`, shortened: a user's path or name quoted in a message, never a file's content."""
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
 def _short(value: Any) -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes, urlparse
 
+from agentkit._api import quoted
 from agentkit.errors import ConfigurationError
 from agentkit.messages import Image, ImageDetail
 
@@ -280,7 +281,7 @@ def _convert(value: Any, max_side: int | None, max_bytes: int | None) -> Image |
 def _from_file_object(value: Any, read: Any, max_side: int | None, max_bytes: int | None) -> Image | None:
     """The image in a file object opened in binary mode (`open(path, "rb")`, `io.BytesIO`)."""
     name = getattr(value, "name", None)
-    what = f"The file object {type(value).__name__}" + (f" for {_shown(name)}" if isinstance(name, str) else "")
+    what = f"The file object {type(value).__name__}" + (f" for {quoted(name)}" if isinstance(name, str) else "")
     try:
         data = read()
     except UnicodeDecodeError:  # its message quotes a byte of the file
@@ -315,7 +316,7 @@ _OTHER_SOURCES = "pass an existing file path, an http(s) URL, image bytes, a PIL
 
 
 def _from_path(path: Path, max_side: int | None, max_bytes: int | None) -> Image:
-    shown = _shown(str(path))
+    shown = quoted(str(path))
     try:
         path = path.expanduser()
         stat = path.stat()
@@ -331,7 +332,7 @@ def _from_path(path: Path, max_side: int | None, max_bytes: int | None) -> Image
         raise ConfigurationError(
             f"The image path {shown} starts with `~`, but the home directory is unknown; pass an absolute path."
         ) from None
-    shown = _shown(str(path))
+    shown = quoted(str(path))
     if stat_lib.S_ISDIR(stat.st_mode):
         raise ConfigurationError(f"{shown} is a directory, not an image file; pass the path of a file.")
     if not stat_lib.S_ISREG(stat.st_mode):
@@ -393,15 +394,9 @@ def _where(data: bytes, source: str | None, declared: str | None = None, *, size
     """The subject of a message about image bytes: the file's name and size, never its content."""
     notes = [f"{len(data):,} bytes"] if sized else []
     if declared and not source:
-        notes.append(f"declared as {_shown(declared)}")
-    subject = f"The file {_shown(source)}" if source else "The image data"
+        notes.append(f"declared as {quoted(declared)}")
+    subject = f"The file {quoted(source)}" if source else "The image data"
     return f"{subject} ({', '.join(notes)})" if notes else subject
-
-
-def _shown(text: str, limit: int = 200) -> str:
-    """`repr(text)`, shortened: a user's path or name quoted in a message, never a file's content."""
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
 def _path_problem(shown: str, exc: OSError) -> str:
@@ -569,7 +564,7 @@ def _convert_to_png(data: bytes, mime: str, where: str) -> tuple[bytes, str]:
 def _from_pil(picture: Any, max_side: int | None, max_bytes: int | None) -> Image:
     """A PIL image, encoded once (PNG keeps it lossless; JPEG only when PNG is over `max_bytes`)."""
     filename = getattr(picture, "filename", None)
-    where = "The PIL image" + (f" from {_shown(filename)}" if isinstance(filename, str) and filename else "")
+    where = "The PIL image" + (f" from {quoted(filename)}" if isinstance(filename, str) and filename else "")
     try:
         width, height = picture.size
         where += f" ({width}x{height} pixels)"
@@ -602,7 +597,7 @@ def _parse_data_url(url: str) -> tuple[str | None, bytes]:
             return mime, base64.b64decode(cleaned, altchars=altchars, validate=False)
         except (binascii.Error, ValueError) as exc:
             raise ConfigurationError(
-                f"The data URL {_shown(header, 80)}... holds invalid base64 ({exc}); encode the image bytes "
+                f"The data URL {quoted(header, 80)}... holds invalid base64 ({exc}); encode the image bytes "
                 "with `base64.b64encode`."
             ) from None
     return mime, unquote_to_bytes(payload)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentkit import messages
+from agentkit._api import quoted
 from agentkit._transport import CREDENTIAL_HEADERS
 from agentkit.errors import ConfigurationError
 
@@ -177,12 +178,12 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> Path:
     try:
         state = dump(agent)
     except _Unsavable as exc:
-        raise ConfigurationError(_unsavable_message(exc, _shown(target))) from None
+        raise ConfigurationError(_unsavable_message(exc, quoted(target))) from None
     try:
         text = json.dumps(state, ensure_ascii=False, indent=1, allow_nan=False)
     except ValueError:  # NaN or infinity: not JSON, and no other JSON reader would take the file
         raise ConfigurationError(
-            f"The agent cannot be saved to {_shown(target)}: its options or history hold a number that is NaN or "
+            f"The agent cannot be saved to {quoted(target)}: its options or history hold a number that is NaN or "
             "infinite, which JSON cannot hold. Replace it (e.g. with None or a string) and save again."
         ) from None
     _refuse_secrets(text, agent.relay, target)
@@ -202,7 +203,7 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> Path:
             raise
     except OSError as exc:
         raise ConfigurationError(
-            f"The agent cannot be saved to {_shown(target)} ({exc.strerror or type(exc).__name__}); pass a path "
+            f"The agent cannot be saved to {quoted(target)} ({exc.strerror or type(exc).__name__}); pass a path "
             "in a folder you can write to."
         ) from None
     return target
@@ -239,7 +240,7 @@ class Saved:
             names = ", ".join(f"`{n}`" for n in missing)
             have = ", ".join(f"`{n}`" for n in by_name) or "none"
             raise ConfigurationError(
-                f"The agent saved in {_shown(self.path)} used the tool(s) {names}, not given to `load` (given: "
+                f"The agent saved in {quoted(self.path)} used the tool(s) {names}, not given to `load` (given: "
                 f"{have}). Tools are saved by name only: pass the functions again, "
                 "`ak.Agent.load(path, tools=[...])`."
             )
@@ -252,7 +253,7 @@ class Saved:
         if "schema" in saved:
             return _decode(saved["schema"])
         raise ConfigurationError(
-            f"The agent saved in {_shown(self.path)} had the structured output type {saved.get('type')!r}, which a "
+            f"The agent saved in {quoted(self.path)} had the structured output type {saved.get('type')!r}, which a "
             "file cannot hold: pass it again, `ak.Agent.load(..., output=ThatType)` (or `output=None` to load "
             "without it)."
         )
@@ -289,14 +290,14 @@ def _read(source: Path) -> dict[str, Any]:
         raw = source.read_bytes()
     except FileNotFoundError:
         raise ConfigurationError(
-            f"There is no saved agent at {_shown(source)}: the file does not exist. Check the path (the working "
+            f"There is no saved agent at {quoted(source)}: the file does not exist. Check the path (the working "
             f"directory is {str(Path.cwd())!r})."
         ) from None
     except IsADirectoryError:
-        raise ConfigurationError(f"{_shown(source)} is a directory; pass the file `agent.save(...)` wrote.") from None
+        raise ConfigurationError(f"{quoted(source)} is a directory; pass the file `agent.save(...)` wrote.") from None
     except OSError as exc:
         raise ConfigurationError(
-            f"The saved agent {_shown(source)} cannot be read ({exc.strerror or type(exc).__name__}); check its "
+            f"The saved agent {quoted(source)} cannot be read ({exc.strerror or type(exc).__name__}); check its "
             "permissions."
         ) from None
     try:
@@ -305,7 +306,7 @@ def _read(source: Path) -> dict[str, Any]:
         raise _damaged(source, exc) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise SaveFileError(
-            f"{_shown(source)} is not an agent saved by agentkit (it has no `\"format\": {FORMAT!r}`); pass a file "
+            f"{quoted(source)} is not an agent saved by agentkit (it has no `\"format\": {FORMAT!r}`); pass a file "
             "that `agent.save(...)` wrote."
         )
     version = state.get("version")
@@ -313,7 +314,7 @@ def _read(source: Path) -> dict[str, Any]:
         raise _damaged(source, ValueError(f"its `version` is {version!r}, not a number"))
     if version > VERSION:
         raise SaveFileError(
-            f"{_shown(source)} was saved by a newer agentkit (file format version {version}; this agentkit reads "
+            f"{quoted(source)} was saved by a newer agentkit (file format version {version}; this agentkit reads "
             f"up to version {VERSION}). Upgrade agentkit (`pip install -U agentkit`) to load it."
         )
     return state
@@ -326,11 +327,11 @@ def _damaged(source: Path, exc: BaseException) -> SaveFileError:
         what = f"it has no {exc.args[0]!r} entry"
     if isinstance(exc, _Unknown):
         return SaveFileError(
-            f"The saved agent {_shown(source)} cannot be loaded: {what[:300]}. It was saved by a newer agentkit "
+            f"The saved agent {quoted(source)} cannot be loaded: {what[:300]}. It was saved by a newer agentkit "
             "(upgrade agentkit: `pip install -U agentkit`) or edited by hand (restore it from a copy)."
         )
     return SaveFileError(
-        f"The saved agent {_shown(source)} is damaged and cannot be loaded ({what[:300]}). It may have been cut "
+        f"The saved agent {quoted(source)} is damaged and cannot be loaded ({what[:300]}). It may have been cut "
         "short or edited by hand; save the agent again, or restore the file from a copy."
     )
 
@@ -352,11 +353,6 @@ def _as_path(path: Any, verb: str) -> Path:
     return Path(path)
 
 
-def _shown(path: Path) -> str:
-    shown = repr(str(path))
-    return shown if len(shown) <= 200 else shown[:196] + "...'"
-
-
 def _without_credentials(options: dict[str, Any]) -> dict[str, Any]:
     """`options` minus credential headers (`extra_headers={"Authorization": ...}`): never written to a file."""
     headers = options.get("extra_headers")
@@ -371,14 +367,14 @@ def _refuse_secrets(text: str, relay: Relay, target: Path) -> None:
     for secret in relay.secrets:
         if secret and secret in text:
             raise ConfigurationError(
-                f"The agent was not saved to {_shown(target)}: the conversation or its options contain the relay's "
+                f"The agent was not saved to {quoted(target)}: the conversation or its options contain the relay's "
                 "API key. Remove it (e.g. `agent.history` entries or `agent.options` holding it) and save again."
             )
     for url in (relay.root, *getattr(relay, "backup_roots", ())):
         address = str(url).rstrip("/")
         if address and address in text:
             raise ConfigurationError(
-                f"The agent was not saved to {_shown(target)}: its options or conversation contain the relay's "
+                f"The agent was not saved to {quoted(target)}: its options or conversation contain the relay's "
                 f"address {address!r}, which a saved agent must not hold (it is given again to `load(relay=...)`). "
                 "Remove it and save again."
             )

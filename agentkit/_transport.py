@@ -154,7 +154,7 @@ class _Finder(Protocol):
     door: str
     found: str | None
 
-    def decide(self, base: str, tried: Sequence[tuple[str, int]] = ()) -> str: ...
+    def decide(self, base: str) -> str: ...
 
     def order(self, built_for: str) -> list[str]: ...
 
@@ -178,7 +178,6 @@ class _Search:
     def __init__(self, finder: _Finder, built_for: str) -> None:
         self.finder = finder
         self.places = finder.order(built_for)
-        self.tried: list[tuple[str, int]] = []
         self.refused: list[tuple[str, httpx2.Response]] = []
         self.absent: list[tuple[str, httpx2.Response]] = []
 
@@ -187,11 +186,10 @@ class _Search:
             response.status_code, response.headers.get("content-type", "")) != "answer"
 
     def judge(self, base: str, response: httpx2.Response, raw: bytes | None) -> Verdict:
-        self.tried.append((base, response.status_code))
         verdict = door_verdict(response.status_code, response.headers.get("content-type", ""), raw,
                                self.finder.door)
         if verdict == "answer":
-            self.finder.decide(base, self.tried)
+            self.finder.decide(base)
         elif verdict == "refused":
             self.refused.append((base, response))
         else:
@@ -206,7 +204,7 @@ class _Search:
             base, response = self.refused[-1]
         else:
             base, response = self.absent[0]
-        self.finder.decide(base, self.tried)
+        self.finder.decide(base)
         return response
 
 

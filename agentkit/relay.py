@@ -187,17 +187,14 @@ class DoorFinder:
         self.door = door
         self.candidates = list(dict.fromkeys(candidates))
         self.found: str | None = None
-        #: What the finding request met at each place: (base URL, status).
-        self.tried: list[tuple[str, int]] = []
         self._on_found = on_found
         self._lock = threading.Lock()
 
-    def decide(self, base: str, tried: Sequence[tuple[str, int]] = ()) -> str:
+    def decide(self, base: str) -> str:
         """Remember `base` as the door (the first decision wins); return the door."""
         with self._lock:
             if self.found is None:
                 self.found = base
-                self.tried = list(tried)
                 if self._on_found is not None:
                     self._on_found(base)
             return self.found
@@ -606,14 +603,14 @@ class Relay:
                     if verdict == "answer":
                         row = last
                         if finder is not None:
-                            finder.decide(base, [(u, s or 0) for u, s in tried])
+                            finder.decide(base)
                         break
                 chosen = row or refusal or first or last
                 assert chosen is not None
                 if row is None and finder is not None and chosen.status is not None and chosen.url:
                     # As on first use: no place answered, so the last refusal's place (else the first) stays.
                     finder.decide(chosen.url.removesuffix(_ENDPOINTS["anthropic"]) if door == "anthropic"
-                                  else self.doors[door], [(u, s or 0) for u, s in tried])
+                                  else self.doors[door])
                 chosen.tried = tried
                 rows.append(chosen)
         return RelayCheck(self.root, rows)
